@@ -1,0 +1,71 @@
+"""The clinical NLP pipeline: spaCy's tokenizer, our sentence splitter, and medspaCy's TargetMatcher, Sectionizer
+and ConText, each fed from the rule files. Built once per process and passed to whoever needs it."""
+
+from __future__ import annotations
+
+import spacy
+from medspacy.context import ConText, ConTextRule
+from medspacy.ner import TargetMatcher, TargetRule
+from medspacy.section_detection import SectionRule, Sectionizer
+from spacy.language import Language
+
+import extractor.sentences  # noqa: F401  (registers the chartcheck_sentences component)
+from extractor.rules_loader import ContextRuleSpec, RuleSet, TargetRuleSpec, default_rules
+
+
+def target_rule(spec: TargetRuleSpec) -> TargetRule:
+    return TargetRule(
+        literal=spec.literal,
+        category=spec.category,
+        pattern=spec.pattern,
+        attributes=spec.attributes,
+        metadata=spec.metadata.model_dump(),
+    )
+
+
+def context_rule(spec: ContextRuleSpec) -> ConTextRule:
+    return ConTextRule(
+        literal=spec.literal,
+        category=spec.category,
+        pattern=spec.pattern,
+        direction=spec.direction,
+        allowed_types=set(spec.allowed_types) if spec.allowed_types else None,
+        excluded_types=set(spec.excluded_types) if spec.excluded_types else None,
+        max_scope=spec.max_scope,
+        max_targets=spec.max_targets,
+        terminated_by=set(spec.terminated_by) if spec.terminated_by else None,
+        metadata=spec.metadata.model_dump(),
+    )
+
+
+def add_context(nlp: Language, rules: list[ContextRuleSpec]) -> ConText:
+    context: ConText = nlp.add_pipe("medspacy_context", config={"rules": None})
+    context.add([context_rule(spec) for spec in rules])
+    return context
+
+
+def build_pipeline(rules: RuleSet | None = None) -> Language:
+    """tokenizer -> sentences -> targets -> sections -> ConText."""
+    rules = rules or default_rules()
+    nlp = spacy.blank("en")
+    nlp.add_pipe("chartcheck_sentences")
+    matcher: TargetMatcher = nlp.add_pipe("medspacy_target_matcher")
+    matcher.add([target_rule(spec) for spec in rules.targets])
+    sectionizer: Sectionizer = nlp.add_pipe(
+        "medspacy_sectionizer", config={"rules": None, "require_start_line": True}
+    )
+    sectionizer.add(
+        [
+            SectionRule(
+                literal=spec.literal,
+                category=spec.category,
+                pattern=spec.pattern,
+                parents=spec.parents,
+                parent_required=spec.parent_required,
+                metadata=spec.metadata.model_dump(),
+            )
+            for spec in rules.sections
+        ]
+    )
+    add_context(nlp, rules.context)
+    return nlp

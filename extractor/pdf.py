@@ -1,0 +1,97 @@
+"""Words with boxes from a PDF: pdfplumber for pages with a text layer, tesseract for pages without."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import io
+
+import pdfplumber
+import pypdfium2 as pdfium
+
+from extractor import ocr
+from extractor.errors import CorruptPdf, EmptyFile, EncryptedPdf, TooLarge
+from extractor.layout import PageLayout, Word, order_lines, rows_from_words
+
+# A page with fewer printable characters than this in its text layer is treated as a scan and OCR'd.
+MIN_TEXT_LAYER_CHARS = 20
+# pdfplumber word grouping tolerance (points).
+X_TOLERANCE = 1.5
+# Vertical ruling lines shorter than this do not make a table.
+MIN_RULE_HEIGHT = 6.0
+MAX_PAGES = 500
+
+ProgressFn = Callable[[int, int], None]
+
+
+def open_pdf(name: str, data: bytes) -> pdfium.PdfDocument:
+    """Open with pdfium to check the file before any extraction; name the cause when it cannot be read."""
+    if not data:
+        raise EmptyFile(name, "the file is empty (0 bytes)")
+    try:
+        document = pdfium.PdfDocument(data)
+    except pdfium.PdfiumError as error:
+        message = str(error).lower()
+        if "password" in message:
+            raise EncryptedPdf(name, "the PDF is encrypted (password-protected)") from None
+        raise CorruptPdf(name, f"the PDF is damaged or truncated ({error})") from None
+    if len(document) == 0:
+        raise CorruptPdf(name, "the PDF has no pages")
+    if len(document) > MAX_PAGES:
+        raise TooLarge(name, f"the PDF has {len(document)} pages; at most {MAX_PAGES} are accepted")
+    return document
+
+
+def _words_from_text_layer(page: pdfplumber.page.Page) -> list[Word]:
+    words = []
+    for raw in page.extract_words(x_tolerance=X_TOLERANCE, keep_blank_chars=False, return_chars=True):
+        text_parts: list[str] = []
+        boxes: list[tuple[float, float, float, float]] = []
+        for char in raw["chars"]:
+            glyph = char["text"]
+            if not glyph or glyph.isspace():
+                continue
+            text_parts.append(glyph)
+            boxes.extend([(char["x0"], char["top"], char["x1"], char["bottom"])] * len(glyph))
+        if text_parts:
+            words.append(Word("".join(text_parts), boxes))
+    return words
+
+
+def _table_spans(page: pdfplumber.page.Page) -> list[tuple[float, float]]:
+    """Vertical extents of ruled tables: where vertical ruling lines run."""
+    spans = []
+    for edge in page.edges:
+        if edge["orientation"] == "v" and edge["bottom"] - edge["top"] >= MIN_RULE_HEIGHT:
+            spans.append((edge["top"], edge["bottom"]))
+    return spans
+
+
+def read_pdf(name: str, data: bytes, progress: ProgressFn | None = None) -> list[PageLayout]:
+    """Every page as lines of words in reading order; scans go through OCR."""
+    pdfium_doc = open_pdf(name, data)
+    layouts: list[PageLayout] = []
+    try:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            total = len(pdf.pages)
+            for index, page in enumerate(pdf.pages):
+                width, height = float(page.width), float(page.height)
+                words = _words_from_text_layer(page)
+                if sum(len(w.text) for w in words) >= MIN_TEXT_LAYER_CHARS:
+                    lines = order_lines(rows_from_words(words), width, _table_spans(page))
+                    layouts.append(PageLayout(index + 1, width, height, "text", lines))
+                else:
+                    lines = ocr.ocr_page(name, pdfium_doc[index], width, height)
+                    layouts.append(PageLayout(index + 1, width, height, "ocr", lines))
+                page.flush_cache()
+                if progress:
+                    progress(index + 1, total)
+    except (CorruptPdf, EncryptedPdf):
+        raise
+    except Exception as error:  # pdfminer raises many unrelated types for broken streams
+        if type(error).__module__.startswith(("pdfminer", "pdfplumber")):
+            raise CorruptPdf(name, f"the PDF's content cannot be parsed ({type(error).__name__})") from None
+        raise
+    finally:
+        pdfium_doc.close()
+    return layouts

@@ -1,0 +1,165 @@
+"""The one strict loader for the NLP's knowledge: target, ConText, section and page-furniture rules.
+
+Rule files are JSON in medspaCy's own format (``target_rules``, ``context_rules``, ``section_rules``); each rule also
+carries ``metadata`` with a stable ``id`` and its ``source``. Every file is validated with ``extra="forbid"``: an
+unknown key or a bad value stops the program with a message naming the file and the key.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from extractor.errors import RuleFileError
+
+RULES_DIR = Path(__file__).parent / "rules"
+QUALIFIERS = ("negated", "family", "historical", "hypothetical", "uncertain")
+Qualifier = Literal["negated", "family", "historical", "hypothetical", "uncertain"]
+ContextCategory = Literal[
+    "NEGATED_EXISTENCE", "POSSIBLE_EXISTENCE", "HISTORICAL", "HYPOTHETICAL", "FAMILY", "PSEUDO", "TERMINATE"
+]
+# Which qualifier each ConText category sets.
+CATEGORY_QUALIFIER: dict[str, Qualifier] = {
+    "NEGATED_EXISTENCE": "negated",
+    "POSSIBLE_EXISTENCE": "uncertain",
+    "HISTORICAL": "historical",
+    "HYPOTHETICAL": "hypothetical",
+    "FAMILY": "family",
+}
+TokenPattern = list[dict[str, Any]]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuleMeta(_Strict):
+    id: str = Field(min_length=1)
+    source: str = Field(min_length=1, description="where the rule's knowledge comes from")
+
+
+class TargetMeta(RuleMeta):
+    also: list[str] = Field(default_factory=list, description="further concepts the same words establish")
+    requires_nearby: list[str] = Field(
+        default_factory=list, description="the mention counts only if one of these word prefixes is in its sentence"
+    )
+    excluded_nearby: list[str] = Field(
+        default_factory=list, description="the mention does not count if one of these word prefixes is in its sentence"
+    )
+
+
+class TargetRuleSpec(_Strict):
+    literal: str
+    category: str
+    pattern: TokenPattern | str | None = None
+    attributes: dict[str, Any] | None = None
+    metadata: TargetMeta
+
+
+class ContextRuleSpec(_Strict):
+    literal: str
+    category: ContextCategory
+    direction: Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"] = "BIDIRECTIONAL"
+    pattern: TokenPattern | str | None = None
+    allowed_types: list[str] | None = None
+    excluded_types: list[str] | None = None
+    max_scope: int | None = None
+    max_targets: int | None = None
+    terminated_by: list[str] | None = None
+    metadata: RuleMeta
+
+
+class SectionMeta(RuleMeta):
+    qualifier: Qualifier | None = Field(default=None, description="a qualifier every mention in the section takes")
+
+
+class SectionRuleSpec(_Strict):
+    literal: str
+    category: str
+    pattern: TokenPattern | str | None = None
+    parents: list[str] | None = None
+    parent_required: bool = False
+    metadata: SectionMeta
+
+
+class FurnitureRule(_Strict):
+    id: str
+    pattern: str
+    source: str
+
+    @field_validator("pattern")
+    @classmethod
+    def _compiles(cls, value: str) -> str:
+        re.compile(value)
+        return value
+
+
+class TargetFile(_Strict):
+    target_rules: list[TargetRuleSpec]
+
+
+class ContextFile(_Strict):
+    context_rules: list[ContextRuleSpec]
+
+
+class SectionFile(_Strict):
+    section_rules: list[SectionRuleSpec]
+
+
+class FurnitureFile(_Strict):
+    furniture_rules: list[FurnitureRule]
+
+
+class RuleSet(_Strict):
+    targets: list[TargetRuleSpec]
+    context: list[ContextRuleSpec]
+    sections: list[SectionRuleSpec]
+    furniture: list[FurnitureRule]
+
+    def target(self, rule_id: str) -> TargetRuleSpec:
+        return self._targets_by_id()[rule_id]
+
+    def _targets_by_id(self) -> dict[str, TargetRuleSpec]:
+        return {rule.metadata.id: rule for rule in self.targets}
+
+
+def load_file(path: Path, model: type[_Strict]) -> Any:
+    """Parse one rule file into its schema; any problem is a RuleFileError naming the file and the key."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise RuleFileError(f"{path}: cannot read rule file: {error}") from None
+    try:
+        parsed = model.model_validate(raw)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise RuleFileError(f"{path}: {where}: {first['msg']}") from None
+    ids = [rule.metadata.id if hasattr(rule, "metadata") else rule.id for rule in next(iter(parsed.__dict__.values()))]
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise RuleFileError(f"{path}: duplicate rule ids: {', '.join(duplicates)}")
+    return parsed
+
+
+def load_rules(directory: Path = RULES_DIR) -> RuleSet:
+    return RuleSet(
+        targets=load_file(directory / "targets.json", TargetFile).target_rules,
+        context=load_file(directory / "context.json", ContextFile).context_rules,
+        sections=load_file(directory / "sections.json", SectionFile).section_rules,
+        furniture=load_file(directory / "furniture.json", FurnitureFile).furniture_rules,
+    )
+
+
+@lru_cache(maxsize=1)
+def default_rules() -> RuleSet:
+    return load_rules()
+
+
+def load_furniture_patterns() -> list[re.Pattern[str]]:
+    return [re.compile(rule.pattern, re.IGNORECASE) for rule in default_rules().furniture]
