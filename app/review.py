@@ -1,0 +1,43 @@
+"""Review one case: read its files, find what the policy asks about, and pre-fill the determination.
+
+``Reviewer`` holds the expensive parts (the spaCy pipeline, the rules, the policy), built once per process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from spacy.language import Language
+
+from criteria.engine import determine
+from criteria.policy import Policy, load_policy
+from extractor.document import TextDocument
+from extractor.findings import analyze
+from extractor.nlp import build_pipeline
+from extractor.pdf import ProgressFn
+from extractor.read import read_path
+from extractor.rules_loader import RuleSet, default_rules
+from models import Determination, Finding, ReviewRequest
+
+
+class Reviewer:
+    def __init__(
+        self, rules: RuleSet | None = None, policy: Policy | None = None, nlp: Language | None = None
+    ) -> None:
+        self.rules = rules or default_rules()
+        self.policy = policy or load_policy()
+        self.nlp = nlp or build_pipeline(self.rules)
+
+    def findings(self, document: TextDocument) -> list[Finding]:
+        return analyze(self.nlp, document, self.rules)
+
+    def review_documents(self, documents: list[TextDocument], request: ReviewRequest) -> Determination:
+        findings = [f for document in documents for f in self.findings(document)]
+        return determine(findings, self.policy, request, [d.info() for d in documents])
+
+    def review_paths(
+        self, paths: list[Path], request: ReviewRequest, progress: ProgressFn | None = None
+    ) -> Determination:
+        """Read every file first (so a bad file fails the case before any work is wasted), then review."""
+        documents = [read_path(path, progress) for path in paths]
+        return self.review_documents(documents, request)

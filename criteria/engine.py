@@ -1,0 +1,183 @@
+"""The criteria engine: a pure function of findings + policy + request -> determination.
+
+No spaCy, no PDFs, no I/O: everything it needs arrives as arguments, so it is tested on hand-made findings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from criteria.policy import Criterion, FlagRule, Policy, Requirement
+from models import (
+    CriterionResult,
+    Determination,
+    DocumentInfo,
+    Evidence,
+    Finding,
+    ReviewRequest,
+    SafetyFlag,
+    Stance,
+    Status,
+)
+
+# Qualifiers that always stop a mention from counting (the contract); `historical` is decided per requirement.
+DISCOUNTING = ("negated", "family", "hypothetical", "uncertain")
+# At most this many evidence items per stance per criterion, in document order.
+MAX_EVIDENCE = 6
+
+
+def counts(finding: Finding, requirement: Requirement | FlagRule) -> bool:
+    """Does this mention count for the requirement: the right concept, affirmed, about the patient, real?"""
+    if finding.concept not in requirement.any_of:
+        return False
+    q = finding.qualifiers
+    if any(getattr(q, name) for name in DISCOUNTING):
+        return False
+    return not (q.historical and "historical" not in requirement.accept)
+
+
+def _matching(findings: Iterable[Finding], requirement: Requirement) -> list[Finding]:
+    return [f for f in findings if f.concept in requirement.any_of]
+
+
+# Scopes: where the requirements of one criterion must be satisfied together. Registry, named in the policy YAML.
+ScopeFn = Callable[[list[Finding], list[Requirement]], list[Finding] | None]
+
+
+def _anywhere(findings: list[Finding], requirements: list[Requirement]) -> list[Finding] | None:
+    chosen: list[Finding] = []
+    for requirement in requirements:
+        hits = [f for f in findings if counts(f, requirement)]
+        if not hits:
+            return None
+        chosen.extend(hits)
+    return chosen
+
+
+def _same_document(findings: list[Finding], requirements: list[Requirement]) -> list[Finding] | None:
+    for document in dict.fromkeys(f.document for f in findings):
+        chosen = _anywhere([f for f in findings if f.document == document], requirements)
+        if chosen is not None:
+            return chosen
+    return None
+
+
+SCOPES: dict[str, ScopeFn] = {"anywhere": _anywhere, "same_document": _same_document}
+
+
+def _evidence(finding: Finding, stance: Stance) -> Evidence:
+    return Evidence(
+        document=finding.document,
+        page=finding.page,
+        start=finding.sentence_start,
+        end=finding.sentence_end,
+        text=finding.sentence,
+        section=finding.section,
+        qualifiers=finding.qualifiers,
+        stance=stance,
+        concept=finding.concept,
+        rule=finding.rule,
+        matched_text=finding.matched_text,
+        boxes=finding.boxes,
+    )
+
+
+def _cite(findings: Iterable[Finding], stance: Stance) -> list[Evidence]:
+    """Evidence items in document order, one per sentence, at most MAX_EVIDENCE."""
+    seen: set[tuple[str, int, int]] = set()
+    out: list[Evidence] = []
+    for finding in sorted(findings, key=lambda f: (f.document, f.sentence_start)):
+        key = (finding.document, finding.sentence_start, finding.sentence_end)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(_evidence(finding, stance))
+        if len(out) == MAX_EVIDENCE:
+            break
+    return out
+
+
+def _discounted_reason(findings: list[Finding]) -> str:
+    kinds = sorted({name for f in findings for name in f.qualifiers.active() if name in DISCOUNTING or name == "historical"})
+    return f" Only {', '.join(kinds)} mentions were found." if kinds else ""
+
+
+def evaluate_criterion(criterion: Criterion, findings: list[Finding], request: ReviewRequest) -> CriterionResult:
+    def result(status: Status, reason: str, evidence: list[Evidence], conflict: bool = False) -> CriterionResult:
+        return CriterionResult(
+            id=criterion.id, question=criterion.question, status=status, reason=reason,
+            conflict=conflict, evidence=evidence,
+        )
+
+    if request.request_type not in criterion.applies_to:
+        return result("not_applicable", criterion.reasons.not_applicable, [])
+    support = SCOPES[criterion.scope](findings, criterion.requires)
+    contra = [f for req in criterion.contradicted_by for f in findings if counts(f, req)]
+    if support is not None and contra:
+        evidence = _cite(support, "supports") + _cite(contra, "contradicts")
+        if criterion.when_both == "insufficient":
+            return result("insufficient", criterion.reasons.conflict or criterion.reasons.insufficient, evidence, True)
+        reason = criterion.reasons.met if criterion.when_both == "met" else (criterion.reasons.not_met or "")
+        return result(criterion.when_both, reason, evidence)
+    if support is not None:
+        return result("met", criterion.reasons.met, _cite(support, "supports"))
+    if contra:
+        return result("not_met", criterion.reasons.not_met or "", _cite(contra, "contradicts"))
+    neutral = [f for req in criterion.neutral for f in findings if counts(f, req)]
+    if neutral:
+        return result("insufficient", criterion.reasons.neutral or criterion.reasons.insufficient, _cite(neutral, "contradicts"))
+    # Show what was found but did not count, so the reviewer sees why.
+    partial = [f for req in criterion.requires for f in findings if counts(f, req)]
+    discounted = [
+        f for req in criterion.requires + criterion.contradicted_by for f in _matching(findings, req) if not counts(f, req)
+    ]
+    missing = [req.label for req in criterion.requires if not any(counts(f, req) for f in findings)]
+    reason = criterion.reasons.insufficient
+    if partial and missing:
+        reason += f" Missing: {', '.join(missing)}."
+    reason += _discounted_reason(discounted)
+    return result("insufficient", reason, _cite(partial, "supports") + _cite(discounted, "supports"))
+
+
+def _flags(policy: Policy, findings: list[Finding]) -> list[SafetyFlag]:
+    flags = []
+    for rule in policy.safety_flags:
+        hits = [f for f in findings if counts(f, rule)]
+        if hits:
+            flags.append(SafetyFlag(id=rule.id, label=rule.label, reason=rule.reason, evidence=_cite(hits, "supports")))
+    return flags
+
+
+def determine(
+    findings: list[Finding],
+    policy: Policy,
+    request: ReviewRequest,
+    documents: list[DocumentInfo] | None = None,
+) -> Determination:
+    """The pre-filled determination for one case."""
+    results = [evaluate_criterion(c, findings, request) for c in policy.criteria]
+    applicable = [r.status for r in results if r.status != "not_applicable"]
+    if all(s == "met" for s in applicable):
+        outcome = policy.outcomes.all_met
+    elif any(s == "not_met" for s in applicable):
+        outcome = policy.outcomes.any_not_met
+    else:
+        outcome = policy.outcomes.otherwise
+    months = None
+    if outcome == policy.outcomes.all_met:
+        months = next(
+            rule.months
+            for rule in policy.approval_months
+            if rule.request_type == request.request_type
+            and rule.nonformulary_exception == request.nonformulary_exception
+        )
+    return Determination(
+        policy_id=policy.id,
+        policy_title=policy.title,
+        request=request,
+        criteria=results,
+        suggested_outcome=outcome,
+        approval_months=months,
+        safety_flags=_flags(policy, findings),
+        documents=documents or [],
+    )

@@ -1,0 +1,179 @@
+"""Findings from a processed Doc: every target mention, explained (rule, words, section, qualifiers with their cues,
+sentence, page and boxes). ``process`` computes; nothing is written back onto the Doc."""
+
+from __future__ import annotations
+
+import re
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from extractor.document import TextDocument
+from extractor.rules_loader import CATEGORY_QUALIFIER, RuleSet, TargetMeta, default_rules
+from models import Cue, Finding, Qualifiers
+
+# The cited sentence is cut to at most this many characters around the mention (long run-on lines, tables).
+MAX_SENTENCE_CHARS = 400
+_WORD_CHARS = re.compile(r"[\w/+-]+")
+
+
+def _cues_and_flags(ent: Span, section_qualifier: str | None, section_title: Span | None) -> Qualifiers:
+    doc = ent.doc
+    flags: dict[str, bool] = {}
+    cues: list[Cue] = []
+    for modifier in ent._.modifiers:
+        qualifier = CATEGORY_QUALIFIER.get(modifier.category)
+        if qualifier is None:
+            continue
+        start, end = modifier.modifier_span
+        span = doc[start:end]
+        flags[qualifier] = True
+        rule_id = (modifier.rule.metadata or {}).get("id", modifier.rule.literal)
+        cues.append(Cue(qualifier=qualifier, text=span.text, start=span.start_char, end=span.end_char, rule=rule_id))
+    if section_qualifier and section_title is not None:
+        flags[section_qualifier] = True
+        cues.append(
+            Cue(
+                qualifier=section_qualifier,
+                text=section_title.text.strip(),
+                start=section_title.start_char,
+                end=section_title.end_char,
+                rule=f"section:{ent._.section_category}",
+            )
+        )
+    return Qualifiers(**flags, cues=cues)
+
+
+def _sentence_bounds(ent: Span, text: str) -> tuple[int, int]:
+    sent = ent.sent
+    start, end = sent.start_char, sent.end_char
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end - start > MAX_SENTENCE_CHARS:
+        start = max(start, ent.start_char - MAX_SENTENCE_CHARS // 2)
+        end = min(end, start + MAX_SENTENCE_CHARS)
+        while start < ent.start_char and not text[start - 1].isspace():
+            start += 1
+        while end > ent.end_char and end < len(text) and not text[end].isspace():
+            end -= 1
+    return start, end
+
+
+def _nearby_ok(meta: TargetMeta, sentence: str) -> bool:
+    lowered = sentence.lower()
+    words = _WORD_CHARS.findall(lowered)
+    def present(prefix: str) -> bool:
+        if " " in prefix:
+            return prefix in lowered
+        return any(word.startswith(prefix) for word in words)
+
+    if meta.requires_nearby and not any(present(p) for p in meta.requires_nearby):
+        return False
+    return not any(present(p) for p in meta.excluded_nearby)
+
+
+def _section_info(doc: Doc, rules: RuleSet) -> list[tuple[int, int, str, str | None, Span | None]]:
+    """(start_char, end_char, category, qualifier, title span) for each section of the doc."""
+    qualifier_by_rule = {spec.metadata.id: spec.metadata.qualifier for spec in rules.sections}
+    out = []
+    for section in doc._.sections:
+        rule = section.rule
+        qualifier = qualifier_by_rule.get((rule.metadata or {}).get("id")) if rule is not None else None
+        title = doc[section.title_start : section.title_end] if section.title_end > section.title_start else None
+        start = doc[section.title_start].idx if section.title_start < len(doc) else len(doc.text)
+        end = doc[section.body_end - 1].idx + len(doc[section.body_end - 1]) if section.body_end > 0 else start
+        out.append((start, end, section.category, qualifier, title))
+    return out
+
+
+def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> list[Finding]:
+    """Every target mention in the doc as an explained Finding (furniture is never evidence)."""
+    rules = rules or default_rules()
+    sections = _section_info(doc, rules)
+    findings: list[Finding] = []
+    text = document.text
+    for ent in doc.ents:
+        if document.is_furniture(ent.start_char, ent.end_char):
+            continue
+        meta = TargetMeta.model_validate(ent._.target_rule.metadata)
+        s_start, s_end = _sentence_bounds(ent, text)
+        sentence = text[s_start:s_end]
+        if not _nearby_ok(meta, document.clean_text[s_start:s_end]):
+            continue
+        section = next((s for s in sections if s[0] <= ent.start_char < s[1]), None)
+        qualifiers = _cues_and_flags(ent, section[3] if section else None, section[4] if section else None)
+        page = document.page_at(ent.start_char, ent.end_char)
+        boxes = document.boxes(s_start, s_end)
+        for concept in [ent.label_, *meta.also]:
+            findings.append(
+                Finding(
+                    concept=concept,
+                    rule=meta.id,
+                    document=document.name,
+                    start=ent.start_char,
+                    end=ent.end_char,
+                    matched_text=ent.text,
+                    sentence_start=s_start,
+                    sentence_end=s_end,
+                    sentence=sentence,
+                    page=page,
+                    section=section[2] if section else None,
+                    qualifiers=qualifiers,
+                    boxes=boxes,
+                )
+            )
+    findings.extend(section_findings(doc, document, sections))
+    return findings
+
+
+# A section body shorter than this (non-space characters) is an empty heading, not documentation.
+MIN_SECTION_BODY = 20
+
+
+def section_findings(
+    doc: Doc, document: TextDocument, sections: list[tuple[int, int, str, str | None, Span | None]]
+) -> list[Finding]:
+    """One finding per documented section (concept ``section:<category>``), citing its heading and first line."""
+    text = document.text
+    found: list[Finding] = []
+    seen: set[str] = set()
+    for start, end, category, _qualifier, title in sections:
+        if title is None or category in seen:
+            continue
+        body = document.clean_text[title.end_char : end]
+        if len(body.replace(" ", "").replace("\n", "")) < MIN_SECTION_BODY:
+            continue
+        first_line_end = title.end_char
+        # cite the heading and the first non-empty line of the body
+        rest = text[title.end_char : end]
+        offset = len(rest) - len(rest.lstrip())
+        newline = rest.find("\n", offset)
+        first_line_end = title.end_char + (newline if newline != -1 else len(rest.rstrip()))
+        seen.add(category)
+        cite_start = title.start_char
+        found.append(
+            Finding(
+                concept=f"section:{category}",
+                rule=f"section:{category}",
+                document=document.name,
+                start=title.start_char,
+                end=title.end_char,
+                matched_text=title.text,
+                sentence_start=cite_start,
+                sentence_end=first_line_end,
+                sentence=text[cite_start:first_line_end],
+                page=document.page_at(title.start_char, title.end_char),
+                section=category,
+                qualifiers=Qualifiers(),
+                boxes=document.boxes(cite_start, first_line_end),
+            )
+        )
+    return found
+
+
+def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None) -> list[Finding]:
+    """Run the pipeline over the document's furniture-free text and return its findings."""
+    doc = nlp(document.clean_text)
+    return process(doc, document, rules)
