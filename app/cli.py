@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="print the determination's JSON Schema")
     schema.set_defaults(func=cmd_schema)
+
+    from app import evaluate
+
+    evaluate.register(sub)
     return parser
 
 

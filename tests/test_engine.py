@@ -1,0 +1,152 @@
+"""The criteria engine as a pure function: hand-made findings in, determination out. No spaCy, no PDFs."""
+
+from __future__ import annotations
+
+import pytest
+
+from criteria.engine import determine
+from criteria.policy import load_policy
+from models import Finding, Qualifiers, ReviewRequest
+
+POLICY = load_policy("5.01.562")
+INITIAL = ReviewRequest(request_type="initial")
+
+
+def finding(concept: str, doc: str = "note.pdf", at: int = 0, **qualifiers: bool) -> Finding:
+    sentence = f"sentence about {concept}"
+    return Finding(
+        concept=concept, rule=f"test.{concept}", document=doc, start=at, end=at + 5, matched_text=concept[:5],
+        sentence_start=at, sentence_end=at + len(sentence), sentence=sentence, page=1,
+        qualifiers=Qualifiers(**qualifiers),
+    )
+
+
+OFFICE_NOTE = [
+    finding("section:physical_exam", at=900),
+    finding("section:history_of_present_illness", at=100),
+    finding("section:assessment_and_plan", at=1500),
+]
+ELIGIBLE = [
+    finding("melanoma", at=10),
+    finding("prior_surgery", at=20, historical=True),
+    finding("recurrence", at=30),
+    finding("unresectable", at=40),
+    finding("injectable_site", at=50),
+    *OFFICE_NOTE,
+]
+
+
+def status(det, cid: str) -> str:
+    return det.criterion(cid).status
+
+
+def test_all_met_initial_is_meets_criteria_for_12_months():
+    det = determine(ELIGIBLE, POLICY, INITIAL)
+    assert [c.status for c in det.criteria] == ["met", "met", "met", "met", "not_applicable", "met"]
+    assert det.suggested_outcome == "meets_criteria"
+    assert det.approval_months == 12
+
+
+@pytest.mark.parametrize(
+    ("request_type", "nonformulary", "months"),
+    [("initial", True, 6), ("initial", False, 12), ("reauthorization", True, 12), ("reauthorization", False, 12)],
+)
+def test_approval_months_follow_the_policy(request_type, nonformulary, months):
+    findings = ELIGIBLE + [finding("response", at=60)]
+    det = determine(findings, POLICY, ReviewRequest(request_type=request_type, nonformulary_exception=nonformulary))
+    assert det.suggested_outcome == "meets_criteria"
+    assert det.approval_months == months
+
+
+@pytest.mark.parametrize("qualifier", ["negated", "family", "hypothetical", "uncertain"])
+def test_a_qualified_mention_never_makes_a_criterion_met(qualifier):
+    findings = [f for f in ELIGIBLE if f.concept != "melanoma"] + [finding("melanoma", **{qualifier: True})]
+    det = determine(findings, POLICY, INITIAL)
+    assert status(det, "melanoma_diagnosis") == "insufficient"
+    assert qualifier in det.criterion("melanoma_diagnosis").reason
+    assert det.suggested_outcome == "insufficient_documentation"
+    assert det.approval_months is None
+
+
+def test_historical_counts_only_where_the_policy_accepts_it():
+    findings = [f for f in ELIGIBLE if f.concept != "unresectable"] + [finding("unresectable", historical=True)]
+    det = determine(findings, POLICY, INITIAL)
+    assert status(det, "unresectable") == "insufficient"
+    assert status(det, "recurrent_after_surgery") == "met"  # the historical surgery still counts
+
+
+def test_conflict_is_insufficient_and_shows_both_sides():
+    findings = ELIGIBLE + [finding("resectable", doc="surgery.pdf", at=70)]
+    det = determine(findings, POLICY, INITIAL)
+    result = det.criterion("unresectable")
+    assert result.status == "insufficient"
+    assert result.conflict is True
+    assert {e.stance for e in result.evidence} == {"supports", "contradicts"}
+
+
+def test_resectable_alone_is_not_met_and_the_outcome_does_not_meet():
+    findings = [f for f in ELIGIBLE if f.concept != "unresectable"] + [finding("resectable")]
+    det = determine(findings, POLICY, INITIAL)
+    assert status(det, "unresectable") == "not_met"
+    assert det.suggested_outcome == "does_not_meet_criteria"
+
+
+def test_other_cancer_without_melanoma_is_not_met_but_melanoma_wins_over_an_old_bcc():
+    no_melanoma = [f for f in ELIGIBLE if f.concept != "melanoma"] + [finding("other_cancer")]
+    assert status(determine(no_melanoma, POLICY, INITIAL), "melanoma_diagnosis") == "not_met"
+    both = ELIGIBLE + [finding("other_cancer", historical=True)]
+    assert status(determine(both, POLICY, INITIAL), "melanoma_diagnosis") == "met"
+
+
+def test_recurrence_needs_both_surgery_and_recurrence_and_de_novo_contradicts():
+    no_surgery = [f for f in ELIGIBLE if f.concept != "prior_surgery"]
+    result = determine(no_surgery, POLICY, INITIAL).criterion("recurrent_after_surgery")
+    assert result.status == "insufficient"
+    assert "a prior surgery" in result.reason
+    de_novo = [f for f in no_surgery if f.concept != "recurrence"] + [finding("no_prior_surgery")]
+    assert status(determine(de_novo, POLICY, INITIAL), "recurrent_after_surgery") == "not_met"
+
+
+def test_visceral_only_is_not_met_but_mixed_disease_is_met():
+    visceral_only = [f for f in ELIGIBLE if f.concept != "injectable_site"] + [finding("visceral_site")]
+    assert status(determine(visceral_only, POLICY, INITIAL), "injectable_lesions") == "not_met"
+    mixed = ELIGIBLE + [finding("visceral_site", at=80)]
+    assert status(determine(mixed, POLICY, INITIAL), "injectable_lesions") == "met"
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        (["response"], "met"),
+        (["progression"], "not_met"),
+        (["stable"], "insufficient"),
+        (["response", "progression"], "insufficient"),
+        ([], "insufficient"),
+    ],
+)
+def test_clinical_response_on_reauthorization(extra, expected):
+    findings = ELIGIBLE + [finding(c, at=200 + i) for i, c in enumerate(extra)]
+    det = determine(findings, POLICY, ReviewRequest(request_type="reauthorization"))
+    assert status(det, "clinical_response") == expected
+    assert status(determine(findings, POLICY, INITIAL), "clinical_response") == "not_applicable"
+
+
+def test_office_visit_needs_history_exam_and_assessment_in_one_document():
+    split = [f for f in ELIGIBLE if not f.concept.startswith("section:")] + [
+        finding("section:physical_exam", doc="a.pdf"),
+        finding("section:history_of_present_illness", doc="b.pdf"),
+        finding("section:assessment_and_plan", doc="b.pdf"),
+    ]
+    assert status(determine(split, POLICY, INITIAL), "office_visit_documentation") == "insufficient"
+
+
+def test_safety_flags_are_raised_with_evidence_and_do_not_change_the_outcome():
+    findings = ELIGIBLE + [finding("pregnancy", at=300), finding("immunocompromised", at=310, negated=True)]
+    det = determine(findings, POLICY, INITIAL)
+    assert [f.id for f in det.safety_flags] == ["pregnancy"]
+    assert det.safety_flags[0].evidence[0].text == "sentence about pregnancy"
+    assert det.suggested_outcome == "meets_criteria"
+
+
+def test_engine_is_pure_same_input_same_output():
+    assert determine(ELIGIBLE, POLICY, INITIAL) == determine(list(ELIGIBLE), POLICY, INITIAL)

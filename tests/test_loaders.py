@@ -1,0 +1,68 @@
+"""One strict loader for rule and policy files: an unknown key or a bad value names the file and the key."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from criteria.policy import load_policy, load_policy_file
+from extractor.errors import RuleFileError
+from extractor.rules_loader import RULES_DIR, load_rules
+
+
+def test_shipped_rules_and_policy_load_and_every_rule_says_where_it_comes_from():
+    rules = load_rules()
+    assert rules.targets and rules.context and rules.sections and rules.furniture
+    assert all(r.metadata.source for r in rules.targets + rules.context + rules.sections)
+    policy = load_policy("5.01.562")
+    assert [c.id for c in policy.criteria] == [
+        "melanoma_diagnosis", "recurrent_after_surgery", "unresectable",
+        "injectable_lesions", "clinical_response", "office_visit_documentation",
+    ]
+
+
+def test_an_unknown_key_in_a_rule_file_stops_with_file_and_key(tmp_path):
+    shutil.copytree(RULES_DIR, tmp_path / "rules")
+    path = tmp_path / "rules" / "targets.json"
+    data = json.loads(path.read_text())
+    data["target_rules"][3]["colour"] = "red"
+    path.write_text(json.dumps(data))
+    with pytest.raises(RuleFileError, match=r"targets\.json: target_rules\.3\.colour"):
+        load_rules(tmp_path / "rules")
+
+
+def test_a_bad_context_direction_is_refused(tmp_path):
+    shutil.copytree(RULES_DIR, tmp_path / "rules")
+    path = tmp_path / "rules" / "context.json"
+    data = json.loads(path.read_text())
+    data["context_rules"][0]["direction"] = "SIDEWAYS"
+    path.write_text(json.dumps(data))
+    with pytest.raises(RuleFileError, match=r"context\.json: context_rules\.0\.direction"):
+        load_rules(tmp_path / "rules")
+
+
+def test_duplicate_rule_ids_are_refused(tmp_path):
+    shutil.copytree(RULES_DIR, tmp_path / "rules")
+    path = tmp_path / "rules" / "targets.json"
+    data = json.loads(path.read_text())
+    data["target_rules"].append(data["target_rules"][0])
+    path.write_text(json.dumps(data))
+    with pytest.raises(RuleFileError, match="duplicate rule ids"):
+        load_rules(tmp_path / "rules")
+
+
+def test_policy_with_unknown_key_or_forbidden_qualifier_is_refused(tmp_path):
+    from criteria.policy import POLICIES_DIR
+
+    text = (POLICIES_DIR / "5.01.562.yaml").read_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("scope: anywhere", "scope: anywhere\n    weight: 3", 1))
+    with pytest.raises(RuleFileError, match=r"bad\.yaml: criteria\.0\.weight"):
+        load_policy_file(bad)
+    negated = tmp_path / "negated.yaml"
+    negated.write_text(text.replace("accept: [historical], label: \"a melanoma diagnosis\"",
+                                    "accept: [negated], label: \"a melanoma diagnosis\"", 1))
+    with pytest.raises(RuleFileError, match="never count"):
+        load_policy_file(negated)

@@ -1,0 +1,39 @@
+"""Sentence boundaries in clinical notes: wrapped lines join, lists, headings and table rows split."""
+
+from __future__ import annotations
+
+import pytest
+
+from extractor.sentences import sentence_starts
+
+
+def sentences(text: str) -> list[str]:
+    starts = sentence_starts(text)
+    return [" ".join(text[a:b].split()) for a, b in zip(starts, starts[1:] + [len(text)])]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "He underwent wide local excision of the primary with sentinel lymph node biopsy in\n"
+            "2024. Now he has in-transit nodules.",
+            ["He underwent wide local excision of the primary with sentinel lymph node biopsy in 2024.",
+             "Now he has in-transit nodules."],
+        ),
+        ("Dr. Lee saw him on 3/4. He is well.", ["Dr. Lee saw him on 3/4.", "He is well."]),
+        ("Breslow 2.1 mm. Margins clear.", ["Breslow 2.1 mm.", "Margins clear."]),
+        ("PLAN:\n- T-VEC to the thigh nodules\n- RTC 2 wk", ["PLAN:", "- T-VEC to the thigh nodules", "- RTC 2 wk"]),
+        ("Problem list\nMelanoma of left leg\nHypertension", ["Problem list", "Melanoma of left leg", "Hypertension"]),
+        ("Lesion  Baseline  Current\nA  12 mm  6 mm\nB  9 mm  4 mm", ["Lesion Baseline Current", "A 12 mm 6 mm", "B 9 mm 4 mm"]),
+        ("First paragraph without a stop\n\nSecond paragraph", ["First paragraph without a stop", "Second paragraph"]),
+    ],
+)
+def test_sentence_starts(text, expected):
+    assert sentences(text) == expected
+
+
+def test_blanked_furniture_does_not_break_a_sentence():
+    # The banner and footer were blanked to spaces (same length) with their newlines.
+    text = "The lesions on the anterior thigh are not amenable to\n" + " " * 60 + "resection given their number."
+    assert sentences(text) == ["The lesions on the anterior thigh are not amenable to resection given their number."]
