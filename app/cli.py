@@ -48,10 +48,10 @@ def _one_line(text: str, limit: int = 160) -> str:
 
 def cmd_review(args: argparse.Namespace) -> int:
     from app.review import Reviewer
+    from extractor.read import read_path
 
-    paths = [Path(p) for p in args.files]
-    reviewer = Reviewer()
-    determination = reviewer.review_paths(paths, _request(args))
+    documents = [read_path(Path(p)) for p in args.files]  # a bad file fails fast, before the pipeline loads
+    determination = Reviewer().review_documents(documents, _request(args))
     if args.json:
         print(determination.model_dump_json(indent=2))
     else:
