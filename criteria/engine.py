@@ -22,8 +22,14 @@ from models import (
 
 # Qualifiers that always stop a mention from counting (the contract); `historical` is decided per requirement.
 DISCOUNTING = ("negated", "family", "hypothetical", "uncertain")
-# At most this many evidence items per stance per criterion, in document order.
-MAX_EVIDENCE = 6
+# At most this many evidence items per stance per criterion: the most telling first, then shown in document order.
+MAX_EVIDENCE = 8
+# Where a reviewer looks first: current findings in these sections outrank history and boilerplate.
+SECTION_RANK = {
+    "assessment_and_plan": 0, "physical_exam": 0, "pathology": 0, "imaging": 1, "chief_complaint": 1,
+    "history_of_present_illness": 2, "oncologic_history": 2,
+}
+OTHER_SECTION_RANK = 3
 
 
 def counts(finding: Finding, requirement: Requirement | FlagRule) -> bool:
@@ -82,19 +88,19 @@ def _evidence(finding: Finding, stance: Stance) -> Evidence:
     )
 
 
+def _rank(finding: Finding) -> tuple[int, int]:
+    return (finding.qualifiers.historical + len(finding.qualifiers.active()), SECTION_RANK.get(finding.section or "", OTHER_SECTION_RANK))
+
+
 def _cite(findings: Iterable[Finding], stance: Stance) -> list[Evidence]:
-    """Evidence items in document order, one per sentence, at most MAX_EVIDENCE."""
-    seen: set[tuple[str, int, int]] = set()
-    out: list[Evidence] = []
-    for finding in sorted(findings, key=lambda f: (f.document, f.sentence_start)):
+    """One evidence item per sentence: the MAX_EVIDENCE most telling, shown in document order."""
+    by_sentence: dict[tuple[str, int, int], Finding] = {}
+    for finding in findings:
         key = (finding.document, finding.sentence_start, finding.sentence_end)
-        if key in seen:
-            continue
-        seen.add(key)
-        out.append(_evidence(finding, stance))
-        if len(out) == MAX_EVIDENCE:
-            break
-    return out
+        if key not in by_sentence or _rank(finding) < _rank(by_sentence[key]):
+            by_sentence[key] = finding
+    best = sorted(by_sentence.values(), key=lambda f: (_rank(f), f.document, f.sentence_start))[:MAX_EVIDENCE]
+    return [_evidence(f, stance) for f in sorted(best, key=lambda f: (f.document, f.sentence_start))]
 
 
 def _discounted_reason(findings: list[Finding]) -> str:
