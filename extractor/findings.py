@@ -9,6 +9,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extractor.document import TextDocument
+from extractor.tables import table_findings
 from extractor.rules_loader import CATEGORY_QUALIFIER, RuleSet, TargetMeta, default_rules
 from models import Cue, Finding, Qualifiers
 
@@ -175,5 +176,6 @@ def section_findings(
 
 def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None) -> list[Finding]:
     """Run the pipeline over the document's furniture-free text and return its findings."""
+    rules = rules or default_rules()
     doc = nlp(document.clean_text)
-    return process(doc, document, rules)
+    return process(doc, document, rules) + table_findings(document, rules.tables)

@@ -99,6 +99,19 @@ class FurnitureRule(_Strict):
         return value
 
 
+class MeasurementTableRule(_Strict):
+    id: str
+    source: str
+    baseline_words: list[str] = Field(min_length=1)
+    response_change: float = Field(lt=0)
+    progression_change: float = Field(gt=0)
+    min_rows: int = Field(ge=1)
+
+
+class MeasurementTableFile(_Strict):
+    measurement_tables: MeasurementTableRule
+
+
 class TargetFile(_Strict):
     target_rules: list[TargetRuleSpec]
 
@@ -120,6 +133,7 @@ class RuleSet(_Strict):
     context: list[ContextRuleSpec]
     sections: list[SectionRuleSpec]
     furniture: list[FurnitureRule]
+    tables: MeasurementTableRule
 
     def target(self, rule_id: str) -> TargetRuleSpec:
         return self._targets_by_id()[rule_id]
@@ -140,7 +154,8 @@ def load_file(path: Path, model: type[_Strict]) -> Any:
         first = error.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise RuleFileError(f"{path}: {where}: {first['msg']}") from None
-    ids = [rule.metadata.id if hasattr(rule, "metadata") else rule.id for rule in next(iter(parsed.__dict__.values()))]
+    rules = next(iter(parsed.__dict__.values()))
+    ids = [rule.metadata.id if hasattr(rule, "metadata") else rule.id for rule in (rules if isinstance(rules, list) else [rules])]
     duplicates = sorted({i for i in ids if ids.count(i) > 1})
     if duplicates:
         raise RuleFileError(f"{path}: duplicate rule ids: {', '.join(duplicates)}")
@@ -153,6 +168,7 @@ def load_rules(directory: Path = RULES_DIR) -> RuleSet:
         context=load_file(directory / "context.json", ContextFile).context_rules,
         sections=load_file(directory / "sections.json", SectionFile).section_rules,
         furniture=load_file(directory / "furniture.json", FurnitureFile).furniture_rules,
+        tables=load_file(directory / "measurement_tables.json", MeasurementTableFile).measurement_tables,
     )
 
 
