@@ -9,6 +9,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extractor.document import TextDocument
+from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
 from extractor.tables import table_findings
 from extractor.rules_loader import CATEGORY_QUALIFIER, RuleSet, TargetMeta, default_rules
 from models import Cue, Finding, Qualifiers
@@ -177,5 +178,9 @@ def section_findings(
 def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None) -> list[Finding]:
     """Run the pipeline over the document's furniture-free text and return its findings."""
     rules = rules or default_rules()
-    doc = nlp(document.clean_text)
+    starts = sentence_starts(document.clean_text)
+    doc = nlp.make_doc(join_wrapped_lines(document.clean_text, starts))
+    doc.user_data[STARTS_KEY] = starts
+    for _name, component in nlp.pipeline:
+        doc = component(doc)
     return process(doc, document, rules) + table_findings(document, rules.tables)

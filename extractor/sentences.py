@@ -83,9 +83,31 @@ def sentence_starts(text: str) -> list[int]:
     return result
 
 
+def join_wrapped_lines(text: str, starts: list[int]) -> str:
+    """A copy of text, same length, in which each newline that does not end a sentence becomes a space, so a phrase
+    hard-wrapped over two lines ("not amenable to / resection") still matches as one phrase."""
+    chars = list(text)
+    start_set = set(starts)
+    n = len(text)
+    for i, char in enumerate(text):
+        if char != "\n":
+            continue
+        j = i + 1
+        while j < n and text[j].isspace() and text[j] != "\n":
+            j += 1
+        if j < n and text[j] != "\n" and j not in start_set:
+            chars[i] = " "
+    return "".join(chars)
+
+
+STARTS_KEY = "sentence_starts"
+
+
 @Language.component("chartcheck_sentences")
 def set_sentence_starts(doc: Doc) -> Doc:
-    starts = sentence_starts(doc.text)
+    """Mark sentence starts: those computed on the original lines (``doc.user_data[STARTS_KEY]``) when given,
+    otherwise computed from the doc's own text."""
+    starts = doc.user_data.get(STARTS_KEY) or sentence_starts(doc.text)
     k = 0
     for token in doc:
         while k < len(starts) and starts[k] < token.idx:
