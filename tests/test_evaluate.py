@@ -1,0 +1,64 @@
+"""`chartcheck evaluate`: the yardstick over sample_notes/, and its floors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.cli import main
+from app.evaluate import run
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_notes"
+# Regression floors at the figures measured when this test was written (see the issue 3 note); the targets of
+# issue 3 (0.95 / 0.95 / 0.90 / 0) are higher and not reached yet. Raise these as the pipeline improves.
+RATCHET = {"outcome_accuracy": 0.70, "criterion_accuracy": 0.88, "evidence_hit_rate": 0.70}
+
+
+@pytest.fixture(scope="module")
+def report():
+    return run(SAMPLES, workers=2)
+
+
+def test_report_has_every_figure_for_both_splits(report):
+    assert set(report["splits"]) == {"dev", "held"}
+    held = report["splits"]["held"]["cases"]
+    assert held * 4 >= report["all"]["cases"] * 0.9  # about a quarter of the cases are held apart
+    for block in [*report["splits"].values(), report["all"]]:
+        assert block["errors"] == []
+        for key in ("outcome_accuracy", "criterion_accuracy", "approval_months_accuracy", "flag_precision",
+                    "flag_recall", "evidence_hit_rate", "false_meets_criteria", "confusion", "failures"):
+            assert key in block
+        assert set(block["per_criterion_accuracy"]) == {
+            "melanoma_diagnosis", "recurrent_after_surgery", "unresectable",
+            "injectable_lesions", "clinical_response", "office_visit_documentation",
+        }
+        for failure in block["failures"]:
+            assert {"case", "criterion", "expected", "got", "cited"} <= set(failure)
+
+
+@pytest.mark.parametrize("split", ["dev", "held", "all"])
+def test_pipeline_holds_its_measured_floor(report, split):
+    block = report["all"] if split == "all" else report["splits"][split]
+    for key, floor in RATCHET.items():
+        assert block[key] >= floor, (split, key, block[key])
+    assert block["gold_sentences_located"] == block["gold_sentences"]
+
+
+def test_floors_on_the_command_line_set_the_exit_code(tmp_path, capsys):
+    case = tmp_path / "dev" / "d01"
+    shutil.copytree(SAMPLES / "dev" / "d01", case)
+    assert main(["evaluate", str(tmp_path), "--workers", "1", "--json", "--min-outcome", "0.5"]) == 0
+    figures = json.loads(capsys.readouterr().out)
+    assert figures["all"]["cases"] == 1
+    gold = json.loads((case / "gold.json").read_text())
+    gold["suggested_outcome"] = "insufficient_documentation"  # now the pipeline disagrees with the gold
+    gold["approval_months"] = None
+    (case / "gold.json").write_text(json.dumps(gold))
+    assert main(["evaluate", str(tmp_path), "--workers", "1", "--min-outcome", "0.95", "--max-false-meets", "0"]) == 1
+    captured = capsys.readouterr()
+    assert "d01 suggested_outcome: expected insufficient_documentation got meets_criteria" in captured.out
+    assert "below floor: dev: outcome accuracy 0.0 < 0.95" in captured.err
+    assert "wrong meets_criteria 1 > 0" in captured.err
