@@ -95,9 +95,10 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the determination's JSON Schema")
     schema.set_defaults(func=cmd_schema)
 
-    from app import evaluate
+    from app import evaluate, negex
 
     evaluate.register(sub)
+    negex.register(sub)
     return parser
 
 
