@@ -23,13 +23,14 @@ from models import (
 # Qualifiers that always stop a mention from counting (the contract); `historical` is decided per requirement.
 DISCOUNTING = ("negated", "family", "hypothetical", "uncertain")
 # At most this many evidence items per stance per criterion: the most telling first, then shown in document order.
-MAX_EVIDENCE = 8
-# Where a reviewer looks first: current findings in these sections outrank history and boilerplate.
+MAX_EVIDENCE = 12
+# Where a reviewer looks first: the narrative, exam, assessment and reports outrank lists and boilerplate
+# (problem lists, medication lists, review of systems); ties go to the earlier sentence.
 SECTION_RANK = {
-    "assessment_and_plan": 0, "physical_exam": 0, "pathology": 0, "imaging": 1, "chief_complaint": 1,
-    "history_of_present_illness": 2, "oncologic_history": 2,
+    "history_of_present_illness": 0, "oncologic_history": 0, "assessment_and_plan": 0, "physical_exam": 0,
+    "pathology": 0, "imaging": 1, "chief_complaint": 1,
 }
-OTHER_SECTION_RANK = 3
+OTHER_SECTION_RANK = 2
 
 
 def counts(finding: Finding, requirement: Requirement | FlagRule) -> bool:
@@ -88,19 +89,32 @@ def _evidence(finding: Finding, stance: Stance) -> Evidence:
     )
 
 
-def _rank(finding: Finding) -> tuple[int, int]:
-    return (finding.qualifiers.historical + len(finding.qualifiers.active()), SECTION_RANK.get(finding.section or "", OTHER_SECTION_RANK))
+def _rank(finding: Finding, accepted: Iterable[str] = ()) -> tuple[int, int]:
+    """Lower is more telling: fewer qualifiers the requirement does not accept, then the section a reviewer reads first."""
+    unaccepted = [q for q in finding.qualifiers.active() if q not in accepted]
+    return (len(unaccepted), SECTION_RANK.get(finding.section or "", OTHER_SECTION_RANK))
 
 
-def _cite(findings: Iterable[Finding], stance: Stance) -> list[Evidence]:
-    """One evidence item per sentence: the MAX_EVIDENCE most telling, shown in document order."""
-    by_sentence: dict[tuple[str, int, int], Finding] = {}
-    for finding in findings:
-        key = (finding.document, finding.sentence_start, finding.sentence_end)
-        if key not in by_sentence or _rank(finding) < _rank(by_sentence[key]):
-            by_sentence[key] = finding
-    best = sorted(by_sentence.values(), key=lambda f: (_rank(f), f.document, f.sentence_start))[:MAX_EVIDENCE]
-    return [_evidence(f, stance) for f in sorted(best, key=lambda f: (f.document, f.sentence_start))]
+def _cite(
+    findings: Iterable[Finding], stance: Stance, requirements: list[Requirement] | None = None
+) -> list[Evidence]:
+    """One evidence item per sentence, at most MAX_EVIDENCE in all, shared fairly between the requirements (so a
+    criterion needing a surgery and a recurrence cites both), shown in document order."""
+    findings = list(findings)
+    groups: list[tuple[list[Finding], list[str]]] = (
+        [([f for f in findings if f.concept in r.any_of], list(r.accept)) for r in requirements]
+        if requirements
+        else [(findings, [])]
+    )
+    share = max(1, MAX_EVIDENCE // max(1, len(groups)))
+    chosen: dict[tuple[str, int, int], Finding] = {}
+    for group, accepted in groups:
+        best: dict[tuple[str, int, int], Finding] = {}
+        for finding in sorted(group, key=lambda f: (_rank(f, accepted), f.document, f.sentence_start)):
+            best.setdefault((finding.document, finding.sentence_start, finding.sentence_end), finding)
+        for key, finding in list(best.items())[:share]:
+            chosen.setdefault(key, finding)
+    return [_evidence(f, stance) for f in sorted(chosen.values(), key=lambda f: (f.document, f.sentence_start))]
 
 
 def _discounted_reason(findings: list[Finding]) -> str:
@@ -120,13 +134,13 @@ def evaluate_criterion(criterion: Criterion, findings: list[Finding], request: R
     support = SCOPES[criterion.scope](findings, criterion.requires)
     contra = [f for req in criterion.contradicted_by for f in findings if counts(f, req)]
     if support is not None and contra:
-        evidence = _cite(support, "supports") + _cite(contra, "contradicts")
+        evidence = _cite(support, "supports", criterion.requires) + _cite(contra, "contradicts")
         if criterion.when_both == "insufficient":
             return result("insufficient", criterion.reasons.conflict or criterion.reasons.insufficient, evidence, True)
         reason = criterion.reasons.met if criterion.when_both == "met" else (criterion.reasons.not_met or "")
         return result(criterion.when_both, reason, evidence)
     if support is not None:
-        return result("met", criterion.reasons.met, _cite(support, "supports"))
+        return result("met", criterion.reasons.met, _cite(support, "supports", criterion.requires))
     if contra:
         return result("not_met", criterion.reasons.not_met or "", _cite(contra, "contradicts"))
     neutral = [f for req in criterion.neutral for f in findings if counts(f, req)]
@@ -142,7 +156,7 @@ def evaluate_criterion(criterion: Criterion, findings: list[Finding], request: R
     if partial and missing:
         reason += f" Missing: {', '.join(missing)}."
     reason += _discounted_reason(discounted)
-    return result("insufficient", reason, _cite(partial, "supports") + _cite(discounted, "supports"))
+    return result("insufficient", reason, _cite(partial, "supports", criterion.requires) + _cite(discounted, "supports"))
 
 
 def _flags(policy: Policy, findings: list[Finding]) -> list[SafetyFlag]:

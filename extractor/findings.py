@@ -132,6 +132,20 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
 
 # A section body shorter than this (non-space characters) is an empty heading, not documentation.
 MIN_SECTION_BODY = 20
+# A section finding cites its heading and this many non-empty lines of its body.
+SECTION_CITE_LINES = 5
+
+
+def _end_of_lines(text: str, start: int, stop: int, lines: int) -> int:
+    """Offset where the first `lines` non-empty lines after `start` end (never past `stop`)."""
+    position, seen = start, 0
+    while position < stop and seen < lines:
+        newline = text.find("\n", position, stop)
+        line_end = stop if newline == -1 else newline
+        if text[position:line_end].strip():
+            seen += 1
+        position = line_end + 1
+    return min(stop, position - 1 if seen else stop)
 
 
 def section_findings(
@@ -147,12 +161,8 @@ def section_findings(
         body = document.clean_text[title.end_char : end]
         if len(body.replace(" ", "").replace("\n", "")) < MIN_SECTION_BODY:
             continue
-        first_line_end = title.end_char
-        # cite the heading and the first non-empty line of the body
-        rest = text[title.end_char : end]
-        offset = len(rest) - len(rest.lstrip())
-        newline = rest.find("\n", offset)
-        first_line_end = title.end_char + (newline if newline != -1 else len(rest.rstrip()))
+        # cite the heading and the first lines of the body (where the exam, history or assessment begins)
+        first_line_end = _end_of_lines(text, title.end_char, end, SECTION_CITE_LINES)
         seen.add(category)
         cite_start = title.start_char
         found.append(
