@@ -4,12 +4,15 @@ and ConText, each fed from the rule files. Built once per process and passed to 
 from __future__ import annotations
 
 import spacy
-from medspacy.context import ConText, ConTextRule
-from medspacy.ner import TargetMatcher, TargetRule
+from medspacy.context import ConTextRule
+from medspacy.ner import TargetRule
 from medspacy.section_detection import SectionRule, Sectionizer
 from spacy.language import Language
+from spacy.tokens import Span
 
 import extractor.sentences  # noqa: F401  (registers the chartcheck_sentences component)
+from extractor.context import SentenceContext
+from extractor.targets import Targets
 from extractor.rules_loader import ContextRuleSpec, RuleSet, TargetRuleSpec, default_rules
 
 
@@ -23,6 +26,12 @@ def target_rule(spec: TargetRuleSpec) -> TargetRule:
     )
 
 
+def _outside_target(target: Span, modifier: Span, _between: Span) -> bool:
+    """A cue inside a target's own words ("surgery is NOT feasible", "NO surgical options") is part of that concept,
+    not a modifier of it. medspaCy's own overlap check only catches a cue at the target's edge."""
+    return not (target.start <= modifier.start and modifier.end <= target.end)
+
+
 def context_rule(spec: ContextRuleSpec) -> ConTextRule:
     return ConTextRule(
         literal=spec.literal,
@@ -34,12 +43,14 @@ def context_rule(spec: ContextRuleSpec) -> ConTextRule:
         max_scope=spec.max_scope,
         max_targets=spec.max_targets,
         terminated_by=set(spec.terminated_by) if spec.terminated_by else None,
+        on_modifies=_outside_target,
         metadata=spec.metadata.model_dump(),
     )
 
 
-def add_context(nlp: Language, rules: list[ContextRuleSpec]) -> ConText:
-    context: ConText = nlp.add_pipe("medspacy_context", config={"rules": None})
+def add_context(nlp: Language, rules: list[ContextRuleSpec]) -> SentenceContext:
+    """medspaCy's ConText algorithm, applied one sentence at a time (extractor/context.py)."""
+    context: SentenceContext = nlp.add_pipe("chartcheck_context", name="medspacy_context")
     context.add([context_rule(spec) for spec in rules])
     return context
 
@@ -49,7 +60,7 @@ def build_pipeline(rules: RuleSet | None = None) -> Language:
     rules = rules or default_rules()
     nlp = spacy.blank("en")
     nlp.add_pipe("chartcheck_sentences")
-    matcher: TargetMatcher = nlp.add_pipe("medspacy_target_matcher")
+    matcher: Targets = nlp.add_pipe("chartcheck_targets")
     matcher.add([target_rule(spec) for spec in rules.targets])
     sectionizer: Sectionizer = nlp.add_pipe(
         "medspacy_sectionizer", config={"rules": None, "require_start_line": True}

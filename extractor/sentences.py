@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+import numpy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -108,9 +110,12 @@ def set_sentence_starts(doc: Doc) -> Doc:
     """Mark sentence starts: those computed on the original lines (``doc.user_data[STARTS_KEY]``) when given,
     otherwise computed from the doc's own text."""
     starts = doc.user_data.get(STARTS_KEY) or sentence_starts(doc.text)
+    flags = numpy.full(len(doc), -1, dtype="int32")  # -1: not a start, 1: a start (spaCy's SENT_START values)
     k = 0
     for token in doc:
         while k < len(starts) and starts[k] < token.idx:
             k += 1
-        token.is_sent_start = token.i == 0 or (k < len(starts) and starts[k] == token.idx)
+        if token.i == 0 or (k < len(starts) and starts[k] == token.idx):
+            flags[token.i] = 1
+    doc.from_array([SENT_START], flags.reshape(-1, 1).astype("uint64"))
     return doc
