@@ -83,6 +83,7 @@ def read_rows(lines: Iterable[str]) -> list[Row]:
 
 _WORD = re.compile(r"[A-Za-z0-9]+")
 # A run of capitalized words (letters all upper case), with the digits and punctuation between them.
+_TRAILING_NUMBERS = re.compile(r"(?:[\s,.:;&()/-]+[0-9][0-9'/-]*)+[\s,.:;&()/-]*$")
 _CAPS_RUN = re.compile(r"[A-Z][A-Z0-9'/-]*(?:[\s,.:;&()/-]+(?:[A-Z0-9][A-Z0-9'/-]*))*")
 
 
@@ -111,7 +112,7 @@ def locate(condition: str, sentence: str) -> tuple[int, int] | None:
     wanted = {w.lower() for w in _WORD.findall(condition)}
     best: tuple[int, int, int, int] | None = None  # (shared words, length, start, end)
     for match in _CAPS_RUN.finditer(sentence):
-        text = match.group().rstrip(" ,.:;&(-/")
+        text = _TRAILING_NUMBERS.sub("", match.group()).rstrip(" ,.:;&(-/")
         run_words = {w.lower() for w in _WORD.findall(text) if any(c.isalpha() for c in w)}
         if not run_words or any(w.upper() != w for w in _WORD.findall(text)):
             continue
