@@ -95,10 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the determination's JSON Schema")
     schema.set_defaults(func=cmd_schema)
 
-    from app import evaluate, negex
+    from app import bench, evaluate, negex
 
     evaluate.register(sub)
     negex.register(sub)
+    bench.register(sub)
     return parser
 
 
