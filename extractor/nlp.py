@@ -27,9 +27,9 @@ def target_rule(spec: TargetRuleSpec) -> TargetRule:
 
 
 def _outside_target(target: Span, modifier: Span, _between: Span) -> bool:
-    """A cue inside a target's own words ("surgery is NOT feasible", "NO surgical options") is part of that concept,
-    not a modifier of it. medspaCy's own overlap check only catches a cue at the target's edge."""
-    return not (target.start <= modifier.start and modifier.end <= target.end)
+    """A cue that overlaps a target's own words ("surgery is NOT feasible", "NO surgical options", "is NOT amenable to
+    resection") is part of that concept, not a modifier of it. medspaCy's own overlap check only catches some of these."""
+    return modifier.end <= target.start or modifier.start >= target.end
 
 
 def context_rule(spec: ContextRuleSpec) -> ConTextRule:
