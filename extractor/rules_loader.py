@@ -38,6 +38,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _check_token_pattern(pattern: TokenPattern | str | None) -> TokenPattern | str | None:
+    """A token pattern compares one token at a time: a LOWER/TEXT value holding a space can never match."""
+    if isinstance(pattern, list):
+        for token in pattern:
+            for attr in ("LOWER", "TEXT", "ORTH"):
+                value = token.get(attr)
+                values = value.get("IN", []) if isinstance(value, dict) else [value]
+                if any(isinstance(v, str) and " " in v.strip() for v in values):
+                    raise ValueError(f"{attr} value with a space never matches one token: {values}")
+    return pattern
+
+
 class RuleMeta(_Strict):
     id: str = Field(min_length=1)
     source: str = Field(min_length=1, description="where the rule's knowledge comes from")
@@ -60,6 +72,11 @@ class TargetRuleSpec(_Strict):
     attributes: dict[str, Any] | None = None
     metadata: TargetMeta
 
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_tokens(cls, value: TokenPattern | str | None) -> TokenPattern | str | None:
+        return _check_token_pattern(value)
+
 
 class ContextRuleSpec(_Strict):
     literal: str
@@ -73,6 +90,11 @@ class ContextRuleSpec(_Strict):
     terminated_by: list[str] | None = None
     metadata: RuleMeta
 
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_tokens(cls, value: TokenPattern | str | None) -> TokenPattern | str | None:
+        return _check_token_pattern(value)
+
 
 class SectionMeta(RuleMeta):
     qualifier: Qualifier | None = Field(default=None, description="a qualifier every mention in the section takes")
@@ -85,6 +107,11 @@ class SectionRuleSpec(_Strict):
     parents: list[str] | None = None
     parent_required: bool = False
     metadata: SectionMeta
+
+    @field_validator("pattern")
+    @classmethod
+    def _pattern_tokens(cls, value: TokenPattern | str | None) -> TokenPattern | str | None:
+        return _check_token_pattern(value)
 
 
 class FurnitureRule(_Strict):

@@ -12,9 +12,11 @@ from app.cli import main
 from app.evaluate import run
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_notes"
-# Regression floors at the figures measured when this test was written (see the issue 3 note); the targets of
-# issue 3 (0.95 / 0.95 / 0.90 / 0) are higher and not reached yet. Raise these as the pipeline improves.
-RATCHET = {"outcome_accuracy": 0.70, "criterion_accuracy": 0.88, "evidence_hit_rate": 0.70}
+# The issue 3 targets, held on the dev split (the one rules are written from).
+TARGETS = {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.90}
+# The held-out split is never read while writing rules; these floors are its figures when this test was written
+# (see the closing notes). They are below the targets: raise them only by improving rules on dev.
+HELD_RATCHET = {"outcome_accuracy": 0.80, "criterion_accuracy": 0.93, "evidence_hit_rate": 0.75}
 
 
 @pytest.fixture(scope="module")
@@ -39,11 +41,21 @@ def test_report_has_every_figure_for_both_splits(report):
             assert {"case", "criterion", "expected", "got", "cited"} <= set(failure)
 
 
-@pytest.mark.parametrize("split", ["dev", "held", "all"])
-def test_pipeline_holds_its_measured_floor(report, split):
-    block = report["all"] if split == "all" else report["splits"][split]
-    for key, floor in RATCHET.items():
-        assert block[key] >= floor, (split, key, block[key])
+def test_dev_split_meets_the_issue_targets(report):
+    block = report["splits"]["dev"]
+    for key, floor in TARGETS.items():
+        assert block[key] >= floor, (key, block[key])
+    for criterion, accuracy in block["per_criterion_accuracy"].items():
+        assert accuracy >= TARGETS["criterion_accuracy"], (criterion, accuracy)
+    assert block["false_meets_criteria"] == 0
+    assert block["gold_sentences_located"] == block["gold_sentences"]
+
+
+def test_held_split_holds_its_measured_floor_and_never_wrongly_meets(report):
+    block = report["splits"]["held"]
+    for key, floor in HELD_RATCHET.items():
+        assert block[key] >= floor, (key, block[key])
+    assert block["false_meets_criteria"] == 0
     assert block["gold_sentences_located"] == block["gold_sentences"]
 
 

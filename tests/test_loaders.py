@@ -66,3 +66,13 @@ def test_policy_with_unknown_key_or_forbidden_qualifier_is_refused(tmp_path):
                                     "accept: [negated], label: \"a melanoma diagnosis\"", 1))
     with pytest.raises(RuleFileError, match="never count"):
         load_policy_file(negated)
+
+
+def test_a_token_pattern_value_with_a_space_is_refused(tmp_path):
+    shutil.copytree(RULES_DIR, tmp_path / "rules")
+    path = tmp_path / "rules" / "context.json"
+    data = json.loads(path.read_text())
+    data["context_rules"][0]["pattern"] = [{"LOWER": {"IN": ["risks of"]}}]
+    path.write_text(json.dumps(data))
+    with pytest.raises(RuleFileError, match=r"context_rules\.0\.pattern.*never matches one token"):
+        load_rules(tmp_path / "rules")
