@@ -126,7 +126,7 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
                     boxes=boxes,
                 )
             )
-    findings.extend(section_findings(doc, document, sections))
+    findings.extend(section_findings(document, sections))
     return findings
 
 
@@ -149,9 +149,10 @@ def _end_of_lines(text: str, start: int, stop: int, lines: int) -> int:
 
 
 def section_findings(
-    doc: Doc, document: TextDocument, sections: list[tuple[int, int, str, str | None, Span | None]]
+    document: TextDocument, sections: list[tuple[int, int, str, str | None, Span | None]]
 ) -> list[Finding]:
-    """One finding per documented section (concept ``section:<category>``), citing its heading and first line."""
+    """One finding per documented section (concept ``section:<category>``), citing its heading and the first lines
+    of its body (where the exam, history or assessment begins); furniture lines are skipped when counting lines."""
     text = document.text
     found: list[Finding] = []
     seen: set[str] = set()
@@ -161,10 +162,9 @@ def section_findings(
         body = document.clean_text[title.end_char : end]
         if len(body.replace(" ", "").replace("\n", "")) < MIN_SECTION_BODY:
             continue
-        # cite the heading and the first lines of the body (where the exam, history or assessment begins)
-        first_line_end = _end_of_lines(text, title.end_char, end, SECTION_CITE_LINES)
-        seen.add(category)
         cite_start = title.start_char
+        cite_end = _end_of_lines(document.clean_text, title.end_char, end, SECTION_CITE_LINES)
+        seen.add(category)
         found.append(
             Finding(
                 concept=f"section:{category}",
@@ -174,12 +174,12 @@ def section_findings(
                 end=title.end_char,
                 matched_text=title.text,
                 sentence_start=cite_start,
-                sentence_end=first_line_end,
-                sentence=text[cite_start:first_line_end],
+                sentence_end=cite_end,
+                sentence=text[cite_start:cite_end],
                 page=document.page_at(title.start_char, title.end_char),
                 section=category,
                 qualifiers=Qualifiers(),
-                boxes=document.boxes(cite_start, first_line_end),
+                boxes=document.boxes(cite_start, cite_end),
             )
         )
     return found

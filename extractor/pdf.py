@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import io
+import os
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pdfplumber
 import pypdfium2 as pdfium
 
 from extractor import ocr
 from extractor.errors import CorruptPdf, EmptyFile, EncryptedPdf, TooLarge
-from extractor.layout import PageLayout, Word, order_lines, rows_from_words
+from extractor.layout import Line, PageLayout, Word, order_lines, rows_from_words
 
 # A page with fewer printable characters than this in its text layer is treated as a scan and OCR'd.
 MIN_TEXT_LAYER_CHARS = 20
@@ -20,6 +22,8 @@ X_TOLERANCE = 1.5
 # Vertical ruling lines shorter than this do not make a table.
 MIN_RULE_HEIGHT = 6.0
 MAX_PAGES = 500
+# tesseract processes run side by side, one per core (each single-threaded: see extractor/ocr.py).
+OCR_WORKERS = os.cpu_count() or 1
 
 ProgressFn = Callable[[int, int], None]
 
@@ -68,24 +72,39 @@ def _table_spans(page: pdfplumber.page.Page) -> list[tuple[float, float]]:
 
 
 def read_pdf(name: str, data: bytes, progress: ProgressFn | None = None) -> list[PageLayout]:
-    """Every page as lines of words in reading order; scans go through OCR."""
+    """Every page as lines of words in reading order. Pages without a text layer are rendered here and OCR'd by
+    tesseract processes running side by side (one per core) while the text pages go on being read."""
     pdfium_doc = open_pdf(name, data)
-    layouts: list[PageLayout] = []
+    layouts: list[PageLayout | None] = []
+    pending: dict[int, Future[list[Line]]] = {}
+    done = 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, len(layouts))
+
     try:
-        with pdfplumber.open(io.BytesIO(data)) as pdf:
-            total = len(pdf.pages)
+        with pdfplumber.open(io.BytesIO(data)) as pdf, ThreadPoolExecutor(max_workers=OCR_WORKERS) as pool:
+            layouts = [None] * len(pdf.pages)
             for index, page in enumerate(pdf.pages):
                 width, height = float(page.width), float(page.height)
                 words = _words_from_text_layer(page)
                 if sum(len(w.text) for w in words) >= MIN_TEXT_LAYER_CHARS:
                     lines = order_lines(rows_from_words(words), width, _table_spans(page))
-                    layouts.append(PageLayout(index + 1, width, height, "text", lines))
+                    layouts[index] = PageLayout(index + 1, width, height, "text", lines)
+                    tick()
                 else:
-                    lines = ocr.ocr_page(name, pdfium_doc[index], width, height)
-                    layouts.append(PageLayout(index + 1, width, height, "ocr", lines))
+                    png = ocr.render_page(name, pdfium_doc[index])  # pdfium is not thread-safe: render here
+                    pending[index] = pool.submit(ocr.ocr_image, name, png)
+                    layouts[index] = PageLayout(index + 1, width, height, "ocr", [])
                 page.flush_cache()
-                if progress:
-                    progress(index + 1, total)
+            for index, future in pending.items():
+                layout = layouts[index]
+                if layout is not None:
+                    layout.lines = future.result()
+                tick()
     except (CorruptPdf, EncryptedPdf):
         raise
     except Exception as error:  # pdfminer raises many unrelated types for broken streams
@@ -94,4 +113,4 @@ def read_pdf(name: str, data: bytes, progress: ProgressFn | None = None) -> list
         raise
     finally:
         pdfium_doc.close()
-    return layouts
+    return [layout for layout in layouts if layout is not None]
