@@ -1,0 +1,19 @@
+"""`chartcheck bench` makes its own realistic inputs (timings are printed by the command, never asserted here)."""
+
+from __future__ import annotations
+
+import pdfplumber
+
+from app.bench import SCAN_PAGES, TYPED_PAGES, make_inputs
+
+
+def test_bench_inputs_are_a_50_page_typed_note_and_a_10_page_scan_of_it(tmp_path):
+    typed, scan = make_inputs(tmp_path)
+    with pdfplumber.open(typed) as pdf:
+        assert len(pdf.pages) == TYPED_PAGES
+        density = sum(len(p.extract_text() or "") for p in pdf.pages[:5]) / 5
+        assert 2000 < density < 4500  # characters per page, like a dense clinical note
+    with pdfplumber.open(scan) as pdf:
+        assert len(pdf.pages) == SCAN_PAGES
+        assert all(not (p.extract_text() or "").strip() for p in pdf.pages)  # image only
+        assert all(p.images for p in pdf.pages)

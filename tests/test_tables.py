@@ -1,0 +1,40 @@
+"""Response read from lesion-measurement tables (RECIST-like thresholds from rules/measurement_tables.json)."""
+
+from __future__ import annotations
+
+from extractor.document import plain_text_document
+from extractor.rules_loader import default_rules
+from extractor.tables import table_findings
+
+RULE = default_rules().tables
+
+
+def findings_for(text: str):
+    return table_findings(plain_text_document("note.txt", "0", text), RULE)
+
+
+def test_shrinking_lesions_in_a_baseline_table_are_a_response_row_by_row():
+    text = (
+        "Lesion measurements: see table.\n"
+        "Lesion  Site  Baseline 05/06/2026 (mm)  11/20/2026 (mm)\n"
+        "A1  Dorsal forearm  14 x 12  4 x 3\n"
+        "A2  Forearm, mid  9 x 8  2 x 2\n"
+        "A3  Upper arm  10 mm  11 mm\n"
+    )
+    found = findings_for(text)
+    assert [f.concept for f in found] == ["response", "response"]
+    assert [f.sentence for f in found] == ["A1  Dorsal forearm  14 x 12  4 x 3", "A2  Forearm, mid  9 x 8  2 x 2"]
+    assert text[found[0].sentence_start : found[0].sentence_end] == found[0].sentence
+    assert "-" in found[0].matched_text  # the measured change explains the finding
+
+
+def test_growing_lesions_are_progression_and_centimetres_are_read():
+    text = "Site  Prior (cm)  Current (cm)\nThigh  1.0 cm  1.6 cm\nKnee  0.8 cm  1.1 cm\n"
+    assert {f.concept for f in findings_for(text)} == {"progression"}
+
+
+def test_small_changes_and_tables_without_a_baseline_column_say_nothing():
+    stable = "Lesion  Baseline  Today\nA  10 mm  9 mm\nB  8 mm  8 mm\n"
+    assert findings_for(stable) == []
+    no_baseline = "Lesion  Size  Depth\nA  10 x 9  2 mm\nB  8 x 8  1 mm\n"
+    assert findings_for(no_baseline) == []
