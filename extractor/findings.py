@@ -12,7 +12,7 @@ from extractor.document import TextDocument
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
 from extractor.tables import table_findings
 from extractor.rules_loader import CATEGORY_QUALIFIER, RuleSet, TargetMeta, default_rules
-from models import Cue, Finding, Qualifiers
+from models import Box, Cue, Finding, Qualifiers
 
 # The cited sentence is cut to at most this many characters around the mention (long run-on lines, tables).
 MAX_SENTENCE_CHARS = 400
@@ -96,10 +96,13 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
     sections = _section_info(doc, rules)
     findings: list[Finding] = []
     text = document.text
+    metas: dict[str, TargetMeta] = {}
+    boxes_by_sentence: dict[tuple[int, int], list[Box]] = {}
     for ent in doc.ents:
         if document.is_furniture(ent.start_char, ent.end_char):
             continue
-        meta = TargetMeta.model_validate(ent._.target_rule.metadata)
+        raw_meta = ent._.target_rule.metadata
+        meta = metas.get(raw_meta["id"]) or metas.setdefault(raw_meta["id"], TargetMeta.model_validate(raw_meta))
         s_start, s_end = _sentence_bounds(ent, text)
         sentence = text[s_start:s_end]
         if not _nearby_ok(meta, document.clean_text[s_start:s_end]):
@@ -107,7 +110,9 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
         section = next((s for s in sections if s[0] <= ent.start_char < s[1]), None)
         qualifiers = _cues_and_flags(ent, section[3] if section else None, section[4] if section else None)
         page = document.page_at(ent.start_char, ent.end_char)
-        boxes = document.boxes(s_start, s_end)
+        if (s_start, s_end) not in boxes_by_sentence:
+            boxes_by_sentence[(s_start, s_end)] = document.boxes(s_start, s_end)
+        boxes = boxes_by_sentence[(s_start, s_end)]
         for concept in [ent.label_, *meta.also]:
             findings.append(
                 Finding(
