@@ -21,8 +21,6 @@ from tqdm import tqdm
 from extractor.errors import UnreadableDocument
 from models import ReviewRequest
 
-_reviewer: Any = None
-
 
 class ManifestLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -33,20 +31,13 @@ class ManifestLine(BaseModel):
     nonformulary_exception: bool = False
 
 
-def _init_worker() -> None:
-    global _reviewer
-    from app.review import Reviewer
-
-    _reviewer = Reviewer()
-
-
 def review_case(case: dict[str, Any]) -> dict[str, Any]:
     """One case in a worker: its determination, or its error naming the file and the cause."""
-    if _reviewer is None:
-        _init_worker()
+    from app.review import process_reviewer
+
     try:
         request = ReviewRequest(request_type=case["request_type"], nonformulary_exception=case["nonformulary_exception"])
-        determination = _reviewer.review_paths([Path(p) for p in case["files"]], request)
+        determination = process_reviewer().review_paths([Path(p) for p in case["files"]], request)
     except UnreadableDocument as error:
         return {"case_id": case["case_id"], "error": f"{error.name}: {error.cause}"}
     except ValidationError as error:
@@ -90,7 +81,9 @@ def run_batch(manifest: Path, out: Path, workers: int | None = None, show_progre
             results[i] = result
             bar.update(1)
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+        from app.review import process_reviewer  # each worker loads the pipeline once, at start
+
+        with ProcessPoolExecutor(max_workers=workers, initializer=process_reviewer) as pool:
             for i, result in zip(todo, pool.map(review_case, [cases[i] for i in todo], chunksize=1)):
                 results[i] = result
                 bar.update(1)

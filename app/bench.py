@@ -86,15 +86,10 @@ def stock_medspacy(text: str) -> Callable[[], int]:
 
 
 def _review_file(path: str) -> int:
-    from app.review import Reviewer
+    from app.review import process_reviewer
     from models import ReviewRequest
 
-    global _worker_reviewer
-    try:
-        reviewer = _worker_reviewer
-    except NameError:
-        reviewer = _worker_reviewer = Reviewer()
-    determination = reviewer.review_paths([Path(path)], ReviewRequest(request_type="initial"))
+    determination = process_reviewer().review_paths([Path(path)], ReviewRequest(request_type="initial"))
     return sum(len(d.pages) for d in determination.documents)
 
 

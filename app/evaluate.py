@@ -105,19 +105,9 @@ def locate(document: TextDocument, sentence: str, page: int | None) -> tuple[int
 
 # ---------------------------------------------------------------- one case (runs in a worker)
 
-_reviewer: Any = None
-
-
-def _init_worker() -> None:
-    global _reviewer
-    from app.review import Reviewer
-
-    _reviewer = Reviewer()
-
-
 def evaluate_case(case_dir: str, split: str) -> CaseResult:
-    if _reviewer is None:
-        _init_worker()
+    from app.review import process_reviewer
+
     folder = Path(case_dir)
     gold = Gold.model_validate_json((folder / "gold.json").read_text(encoding="utf-8"))
     result = CaseResult(case_id=gold.case_id, split=split, gold=gold.model_dump())
@@ -127,7 +117,7 @@ def evaluate_case(case_dir: str, split: str) -> CaseResult:
         result.error = f"{error.name}: {error.cause}"
         return result
     request = ReviewRequest(request_type=gold.request_type, nonformulary_exception=gold.nonformulary_exception)
-    determination: Determination = _reviewer.review_documents(documents, request)
+    determination: Determination = process_reviewer().review_documents(documents, request)
     result.determination = determination.model_dump(mode="json")
     by_name = {d.name: d for d in documents}
     for criterion_id, gold_criterion in gold.criteria.items():
@@ -237,7 +227,9 @@ def run(root: Path, workers: int | None = None, splits: list[str] | None = None)
     if workers == 1:
         results = [evaluate_case(d, s) for d, s in cases]
     else:
-        with ProcessPoolExecutor(max_workers=workers, initializer=_init_worker) as pool:
+        from app.review import process_reviewer  # each worker loads the pipeline once, at start
+
+        with ProcessPoolExecutor(max_workers=workers, initializer=process_reviewer) as pool:
             results = list(pool.map(evaluate_case, [d for d, _ in cases], [s for _, s in cases]))
     report: dict[str, Any] = {"splits": {}}
     for split in sorted({s for _, s in cases}):

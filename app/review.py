@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from spacy.language import Language
@@ -41,3 +42,10 @@ class Reviewer:
         """Read every file first (so a bad file fails the case before any work is wasted), then review."""
         documents = [read_path(path, progress) for path in paths]
         return self.review_documents(documents, request)
+
+
+@lru_cache(maxsize=1)
+def process_reviewer() -> Reviewer:
+    """The Reviewer of this process, built on first use: worker pools call it from their initializer so each worker
+    loads the pipeline once."""
+    return Reviewer()
