@@ -65,12 +65,10 @@ class TargetMeta(RuleMeta):
     )
 
 
-class TargetRuleSpec(_Strict):
-    literal: str
-    category: str
+class _PatternRule(_Strict):
+    """A rule with a medspaCy token pattern, checked to be one that can match."""
+
     pattern: TokenPattern | str | None = None
-    attributes: dict[str, Any] | None = None
-    metadata: TargetMeta
 
     @field_validator("pattern")
     @classmethod
@@ -78,7 +76,15 @@ class TargetRuleSpec(_Strict):
         return _check_token_pattern(value)
 
 
-class ContextRuleSpec(_Strict):
+class TargetRuleSpec(_PatternRule):
+    literal: str
+    category: str
+    pattern: TokenPattern | str | None = None
+    attributes: dict[str, Any] | None = None
+    metadata: TargetMeta
+
+
+class ContextRuleSpec(_PatternRule):
     literal: str
     category: ContextCategory
     direction: Literal["FORWARD", "BACKWARD", "BIDIRECTIONAL", "TERMINATE", "PSEUDO"] = "BIDIRECTIONAL"
@@ -90,28 +96,18 @@ class ContextRuleSpec(_Strict):
     terminated_by: list[str] | None = None
     metadata: RuleMeta
 
-    @field_validator("pattern")
-    @classmethod
-    def _pattern_tokens(cls, value: TokenPattern | str | None) -> TokenPattern | str | None:
-        return _check_token_pattern(value)
-
 
 class SectionMeta(RuleMeta):
     qualifier: Qualifier | None = Field(default=None, description="a qualifier every mention in the section takes")
 
 
-class SectionRuleSpec(_Strict):
+class SectionRuleSpec(_PatternRule):
     literal: str
     category: str
     pattern: TokenPattern | str | None = None
     parents: list[str] | None = None
     parent_required: bool = False
     metadata: SectionMeta
-
-    @field_validator("pattern")
-    @classmethod
-    def _pattern_tokens(cls, value: TokenPattern | str | None) -> TokenPattern | str | None:
-        return _check_token_pattern(value)
 
 
 class FurnitureRule(_Strict):
