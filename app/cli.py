@@ -34,11 +34,23 @@ def format_summary(determination: Determination) -> str:
         lines.append("")
     for result in determination.criteria:
         lines.append(f"[{result.status}] {result.id}: {result.reason}")
-        for ev in result.evidence[:3]:
+        for ev in _summary_evidence(result.evidence):
             qualifiers = ", ".join(ev.qualifiers.active())
             tag = f" [{qualifiers}]" if qualifiers else ""
-            lines.append(f'    {ev.stance}: "{_one_line(ev.text)}" ({ev.document}, p. {ev.page}){tag}')
+            what = f" {ev.requirement}" if ev.requirement else ""
+            lines.append(f'    {ev.stance}{what}: "{_one_line(ev.text)}" ({ev.document}, p. {ev.page}){tag}')
     return "\n".join(lines)
+
+
+SUMMARY_EVIDENCE = 3
+
+
+def _summary_evidence(evidence: list) -> list:
+    """The first cited sentence for each requirement (a surgery, a recurrence; an exam, a history, ...), then the rest,
+    at most SUMMARY_EVIDENCE; the JSON output has them all."""
+    firsts = list({ev.requirement: ev for ev in reversed(evidence)}.values())[::-1]
+    rest = [ev for ev in evidence if ev not in firsts]
+    return (sorted(firsts, key=evidence.index) + rest)[:SUMMARY_EVIDENCE]
 
 
 def _one_line(text: str, limit: int = 160) -> str:

@@ -72,7 +72,7 @@ def _same_document(findings: list[Finding], requirements: list[Requirement]) -> 
 SCOPES: dict[str, ScopeFn] = {"anywhere": _anywhere, "same_document": _same_document}
 
 
-def _evidence(finding: Finding, stance: Stance) -> Evidence:
+def _evidence(finding: Finding, stance: Stance, requirement: str | None = None) -> Evidence:
     return Evidence(
         document=finding.document,
         page=finding.page,
@@ -85,6 +85,7 @@ def _evidence(finding: Finding, stance: Stance) -> Evidence:
         concept=finding.concept,
         rule=finding.rule,
         matched_text=finding.matched_text,
+        requirement=requirement,
         boxes=finding.boxes,
     )
 
@@ -101,20 +102,21 @@ def _cite(
     """One evidence item per sentence, at most MAX_EVIDENCE in all, shared fairly between the requirements (so a
     criterion needing a surgery and a recurrence cites both), shown in document order."""
     findings = list(findings)
-    groups: list[tuple[list[Finding], list[str]]] = (
-        [([f for f in findings if f.concept in r.any_of], list(r.accept)) for r in requirements]
+    groups: list[tuple[list[Finding], list[str], str | None]] = (
+        [([f for f in findings if f.concept in r.any_of], list(r.accept), r.label) for r in requirements]
         if requirements
-        else [(findings, [])]
+        else [(findings, [], None)]
     )
     share = max(1, MAX_EVIDENCE // max(1, len(groups)))
-    chosen: dict[tuple[str, int, int], Finding] = {}
-    for group, accepted in groups:
+    chosen: dict[tuple[str, int, int], tuple[Finding, str | None]] = {}
+    for group, accepted, label in groups:
         best: dict[tuple[str, int, int], Finding] = {}
         for finding in sorted(group, key=lambda f: (_rank(f, accepted), f.document, f.sentence_start)):
             best.setdefault((finding.document, finding.sentence_start, finding.sentence_end), finding)
         for key, finding in list(best.items())[:share]:
-            chosen.setdefault(key, finding)
-    return [_evidence(f, stance) for f in sorted(chosen.values(), key=lambda f: (f.document, f.sentence_start))]
+            chosen.setdefault(key, (finding, label))
+    ordered = sorted(chosen.values(), key=lambda pair: (pair[0].document, pair[0].sentence_start))
+    return [_evidence(f, stance, label) for f, label in ordered]
 
 
 def _discounted_reason(findings: list[Finding]) -> str:

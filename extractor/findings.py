@@ -169,6 +169,9 @@ def section_findings(
             continue
         cite_start = title.start_char
         cite_end = _end_of_lines(document.clean_text, title.end_char, end, SECTION_CITE_LINES)
+        # the cite stops before page furniture (a footer or banner is never evidence)
+        cite_end = min([cite_end] + [a for a, _ in document.furniture if cite_start < a < cite_end])
+        cite_end = cite_start + len(text[cite_start:cite_end].rstrip())
         seen.add(category)
         found.append(
             Finding(

@@ -80,6 +80,7 @@ class Evidence(_Model):
     concept: str = Field(description="what was found, e.g. 'recurrence'")
     rule: str = Field(description="id of the target rule that found it")
     matched_text: str = Field(description="the words the rule matched, inside text")
+    requirement: str | None = Field(default=None, description="which requirement of the criterion it satisfies")
     boxes: list[Box] = Field(default_factory=list)
 
 
