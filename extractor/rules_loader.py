@@ -56,6 +56,7 @@ class RuleMeta(_Strict):
 
 
 class TargetMeta(RuleMeta):
+    case_sensitive: bool = Field(default=False, description="match the literal's exact letters ('AIDS', not 'aids')")
     also: list[str] = Field(default_factory=list, description="further concepts the same words establish")
     requires_nearby: list[str] = Field(
         default_factory=list, description="the mention counts only if one of these word prefixes is in its sentence"

@@ -9,14 +9,19 @@ from spacy.util import filter_spans
 
 
 class Targets:
+    """Two TargetMatchers: literals compared in lower case, and case-sensitive literals (abbreviations such as 'AIDS'
+    or 'SCC') compared letter for letter, both served by fast phrase matching."""
+
     def __init__(self, nlp: Language) -> None:
         self.matcher = TargetMatcher(nlp, result_type=None)
+        self.exact = TargetMatcher(nlp, name="chartcheck_targets_exact", phrase_matcher_attr="ORTH", result_type=None)
 
     def add(self, rules: list) -> None:
-        self.matcher.add(rules)
+        self.matcher.add([r for r in rules if not (r.metadata or {}).get("case_sensitive")])
+        self.exact.add([r for r in rules if (r.metadata or {}).get("case_sensitive")])
 
     def __call__(self, doc: Doc) -> Doc:
-        doc.ents = filter_spans(self.matcher(doc))
+        doc.ents = filter_spans(self.matcher(doc) + self.exact(doc))
         return doc
 
 
