@@ -23,7 +23,7 @@ from models import (
 # Qualifiers that always stop a mention from counting (the contract); `historical` is decided per requirement.
 DISCOUNTING = ("negated", "family", "hypothetical", "uncertain")
 # At most this many evidence items per stance per criterion: the most telling first, then shown in document order.
-MAX_EVIDENCE = 12
+MAX_EVIDENCE = 15
 # Where a reviewer looks first: the narrative, exam, assessment and reports outrank lists and boilerplate
 # (problem lists, medication lists, review of systems); ties go to the earlier sentence.
 SECTION_RANK = {

@@ -73,7 +73,24 @@ def _nearby_ok(meta: TargetMeta, sentence: str) -> bool:
 
     if meta.requires_nearby and not any(present(p) for p in meta.requires_nearby):
         return False
-    return not any(present(p) for p in meta.excluded_nearby)
+    if any(present(p) for p in meta.excluded_nearby):
+        return any(present(p) for p in meta.unless_nearby)
+    return True
+
+
+def _belongs_to_first(
+    ents: list[Span], index: int, owners: list[str], sections: list[tuple[int, int, str, str | None, Span | None]]
+) -> bool:
+    """Is the nearest owner concept named before ents[index], in the same section, the first of ``owners``?
+    No owner named before it in the section counts as yes."""
+    ent = ents[index]
+    section_start = max((s[0] for s in sections if s[0] <= ent.start_char), default=0)
+    for earlier in reversed(ents[:index]):
+        if earlier.start_char < section_start:
+            break
+        if earlier.label_ in owners:
+            return earlier.label_ == owners[0]
+    return True
 
 
 def _section_info(doc: Doc, rules: RuleSet) -> list[tuple[int, int, str, str | None, Span | None]]:
@@ -98,11 +115,14 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
     text = document.text
     metas: dict[str, TargetMeta] = {}
     boxes_by_sentence: dict[tuple[int, int], list[Box]] = {}
-    for ent in doc.ents:
+    ents = list(doc.ents)
+    for index, ent in enumerate(ents):
         if document.is_furniture(ent.start_char, ent.end_char):
             continue
         raw_meta = ent._.target_rule.metadata
         meta = metas.get(raw_meta["id"]) or metas.setdefault(raw_meta["id"], TargetMeta.model_validate(raw_meta))
+        if meta.belongs_to and not _belongs_to_first(ents, index, meta.belongs_to, sections):
+            continue
         s_start, s_end = _sentence_bounds(ent, text)
         sentence = text[s_start:s_end]
         if not _nearby_ok(meta, document.clean_text[s_start:s_end]):

@@ -64,6 +64,14 @@ class TargetMeta(RuleMeta):
     excluded_nearby: list[str] = Field(
         default_factory=list, description="the mention does not count if one of these word prefixes is in its sentence"
     )
+    unless_nearby: list[str] = Field(
+        default_factory=list, description="...except when one of these word prefixes is in the sentence too"
+    )
+    belongs_to: list[str] = Field(
+        default_factory=list,
+        description="the mention belongs to the nearest of these concepts named before it in its section; it counts "
+        "only when that is the first one listed (a recurrence told after an SCC is the SCC's)",
+    )
 
 
 class _PatternRule(_Strict):
