@@ -16,7 +16,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_notes"
 TARGETS = {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.90}
 # The held-out split is never read while writing rules; these floors are its figures when this test was written
 # (see the closing notes). They are below the targets: raise them only by improving rules on dev.
-HELD_RATCHET = {"outcome_accuracy": 0.80, "criterion_accuracy": 0.93, "evidence_hit_rate": 0.75}
+HELD_RATCHET = {"outcome_accuracy": 0.90, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.77}
 
 
 @pytest.fixture(scope="module")
