@@ -8,11 +8,9 @@ By default it makes its own inputs: a 50-page typed note and a 10-page faxed sca
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import resource
-import sys
 import tempfile
 import time
 from collections.abc import Callable

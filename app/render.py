@@ -1003,7 +1003,7 @@ def _visit_note(rng: random.Random, patient: str, site: str, visit: int, when: s
         f"Lesions {rng.choice(['are responding', 'are stable to slightly smaller', 'show partial response'])}. "
         f"Proceed with injection today; total volume {rng.choice(['2', '3', '4'])} mL divided among the palpable "
         f"nodules, prioritizing the largest lesions. Continue every {rng.choice(['2', '3'])} weeks.",
-        f"2. Treatment-related flu-like symptoms, grade 1. Premedicate with acetaminophen; encourage oral hydration.",
+        "2. Treatment-related flu-like symptoms, grade 1. Premedicate with acetaminophen; encourage oral hydration.",
         f"3. Surveillance: repeat CT chest/abdomen/pelvis in {rng.choice(['8', '12'])} weeks; dermatology skin check "
         f"every 3 months.",
         "4. Return to clinic in 2 weeks, sooner for fever above 38.5 C, spreading redness or drainage.",

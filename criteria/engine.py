@@ -5,7 +5,7 @@ No spaCy, no PDFs, no I/O: everything it needs arrives as arguments, so it is te
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from criteria.policy import Criterion, FlagRule, Policy, Requirement
 from models import (
@@ -24,13 +24,7 @@ from models import (
 DISCOUNTING = ("negated", "family", "hypothetical", "uncertain")
 # At most this many evidence items per stance per criterion: the most telling first, then shown in document order.
 MAX_EVIDENCE = 15
-# Where a reviewer looks first: the narrative, exam, assessment and reports outrank lists and boilerplate
-# (problem lists, medication lists, review of systems); ties go to the earlier sentence.
-SECTION_RANK = {
-    "history_of_present_illness": 0, "oncologic_history": 0, "assessment_and_plan": 0, "physical_exam": 0,
-    "pathology": 0, "imaging": 1, "chief_complaint": 1,
-}
-OTHER_SECTION_RANK = 2
+SectionRank = Mapping[str, int]
 
 
 def counts(finding: Finding, requirement: Requirement | FlagRule) -> bool:
@@ -90,14 +84,18 @@ def _evidence(finding: Finding, stance: Stance, requirement: str | None = None) 
     )
 
 
-def _rank(finding: Finding, accepted: Iterable[str] = ()) -> tuple[int, int]:
-    """Lower is more telling: fewer qualifiers the requirement does not accept, then the section a reviewer reads first."""
+def _rank(finding: Finding, accepted: Iterable[str], section_rank: SectionRank) -> tuple[int, int]:
+    """Lower is more telling: fewer qualifiers the requirement does not accept, then the section a reviewer reads
+    first (the policy's ``evidence_section_rank``; unlisted sections come last)."""
     unaccepted = [q for q in finding.qualifiers.active() if q not in accepted]
-    return (len(unaccepted), SECTION_RANK.get(finding.section or "", OTHER_SECTION_RANK))
+    return (len(unaccepted), section_rank.get(finding.section or "", len(section_rank)))
 
 
 def _cite(
-    findings: Iterable[Finding], stance: Stance, requirements: list[Requirement] | None = None
+    findings: Iterable[Finding],
+    stance: Stance,
+    section_rank: SectionRank,
+    requirements: list[Requirement] | None = None,
 ) -> list[Evidence]:
     """One evidence item per sentence, at most MAX_EVIDENCE in all, shared fairly between the requirements (so a
     criterion needing a surgery and a recurrence cites both), shown in document order."""
@@ -111,7 +109,7 @@ def _cite(
     chosen: dict[tuple[str, int, int], tuple[Finding, str | None]] = {}
     for group, accepted, label in groups:
         best: dict[tuple[str, int, int], Finding] = {}
-        for finding in sorted(group, key=lambda f: (_rank(f, accepted), f.document, f.sentence_start)):
+        for finding in sorted(group, key=lambda f: (_rank(f, accepted, section_rank), f.document, f.sentence_start)):
             best.setdefault((finding.document, finding.sentence_start, finding.sentence_end), finding)
         for key, finding in list(best.items())[:share]:
             chosen.setdefault(key, (finding, label))
@@ -124,7 +122,12 @@ def _discounted_reason(findings: list[Finding]) -> str:
     return f" Only {', '.join(kinds)} mentions were found." if kinds else ""
 
 
-def evaluate_criterion(criterion: Criterion, findings: list[Finding], request: ReviewRequest) -> CriterionResult:
+def evaluate_criterion(
+    criterion: Criterion, findings: list[Finding], request: ReviewRequest, section_rank: SectionRank
+) -> CriterionResult:
+    def cite(chosen: Iterable[Finding], stance: Stance, requirements: list[Requirement] | None = None) -> list[Evidence]:
+        return _cite(chosen, stance, section_rank, requirements)
+
     def result(status: Status, reason: str, evidence: list[Evidence], conflict: bool = False) -> CriterionResult:
         return CriterionResult(
             id=criterion.id, question=criterion.question, status=status, reason=reason,
@@ -136,18 +139,18 @@ def evaluate_criterion(criterion: Criterion, findings: list[Finding], request: R
     support = SCOPES[criterion.scope](findings, criterion.requires)
     contra = [f for req in criterion.contradicted_by for f in findings if counts(f, req)]
     if support is not None and contra:
-        evidence = _cite(support, "supports", criterion.requires) + _cite(contra, "contradicts")
+        evidence = cite(support, "supports", criterion.requires) + cite(contra, "contradicts")
         if criterion.when_both == "insufficient":
             return result("insufficient", criterion.reasons.conflict or criterion.reasons.insufficient, evidence, True)
         reason = criterion.reasons.met if criterion.when_both == "met" else (criterion.reasons.not_met or "")
         return result(criterion.when_both, reason, evidence)
     if support is not None:
-        return result("met", criterion.reasons.met, _cite(support, "supports", criterion.requires))
+        return result("met", criterion.reasons.met, cite(support, "supports", criterion.requires))
     if contra:
-        return result("not_met", criterion.reasons.not_met or "", _cite(contra, "contradicts"))
+        return result("not_met", criterion.reasons.not_met or "", cite(contra, "contradicts"))
     neutral = [f for req in criterion.neutral for f in findings if counts(f, req)]
     if neutral:
-        return result("insufficient", criterion.reasons.neutral or criterion.reasons.insufficient, _cite(neutral, "contradicts"))
+        return result("insufficient", criterion.reasons.neutral or criterion.reasons.insufficient, cite(neutral, "contradicts"))
     # Show what was found but did not count, so the reviewer sees why.
     partial = [f for req in criterion.requires for f in findings if counts(f, req)]
     discounted = [
@@ -158,7 +161,7 @@ def evaluate_criterion(criterion: Criterion, findings: list[Finding], request: R
     if partial and missing:
         reason += f" Missing: {', '.join(missing)}."
     reason += _discounted_reason(discounted)
-    return result("insufficient", reason, _cite(partial, "supports", criterion.requires) + _cite(discounted, "supports"))
+    return result("insufficient", reason, cite(partial, "supports", criterion.requires) + cite(discounted, "supports"))
 
 
 def _flags(policy: Policy, findings: list[Finding]) -> list[SafetyFlag]:
@@ -166,7 +169,7 @@ def _flags(policy: Policy, findings: list[Finding]) -> list[SafetyFlag]:
     for rule in policy.safety_flags:
         hits = [f for f in findings if counts(f, rule)]
         if hits:
-            flags.append(SafetyFlag(id=rule.id, label=rule.label, reason=rule.reason, evidence=_cite(hits, "supports")))
+            flags.append(SafetyFlag(id=rule.id, label=rule.label, reason=rule.reason, evidence=_cite(hits, "supports", policy.evidence_section_rank)))
     return flags
 
 
@@ -177,7 +180,7 @@ def determine(
     documents: list[DocumentInfo] | None = None,
 ) -> Determination:
     """The pre-filled determination for one case."""
-    results = [evaluate_criterion(c, findings, request) for c in policy.criteria]
+    results = [evaluate_criterion(c, findings, request, policy.evidence_section_rank) for c in policy.criteria]
     applicable = [r.status for r in results if r.status != "not_applicable"]
     if all(s == "met" for s in applicable):
         outcome = policy.outcomes.all_met

@@ -93,6 +93,9 @@ class Policy(_Strict):
     outcomes: Outcomes
     approval_months: list[ApprovalRule]
     safety_flags: list[FlagRule] = Field(default_factory=list)
+    evidence_section_rank: dict[str, int] = Field(
+        default_factory=dict, description="which sections' sentences are cited first (lower first; unlisted last)"
+    )
 
     @model_validator(mode="after")
     def _unique_ids(self) -> Policy:

@@ -181,7 +181,7 @@ def section_findings(
     text = document.text
     found: list[Finding] = []
     seen: set[str] = set()
-    for start, end, category, _qualifier, title in sections:
+    for _start, end, category, _qualifier, title in sections:
         if title is None or category in seen:
             continue
         body = document.clean_text[title.end_char : end]
