@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from app.settings import SettingsError
 from extractor.errors import RuleFileError, UnreadableDocument
 from models import Determination, ReviewRequest
 
@@ -107,8 +108,9 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the determination's JSON Schema")
     schema.set_defaults(func=cmd_schema)
 
-    from app import bench, evaluate, negex
+    from app import bench, evaluate, negex, service_commands
 
+    service_commands.register(sub)
     evaluate.register(sub)
     negex.register(sub)
     bench.register(sub)
@@ -123,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UnreadableDocument as error:
         print(f"chartcheck: error: {error.name}: {error.cause}", file=sys.stderr)
         return 2
-    except RuleFileError as error:
+    except (RuleFileError, SettingsError) as error:
         print(f"chartcheck: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,0 +1,113 @@
+"""``chartcheck serve``, ``chartcheck user add`` and ``chartcheck apikey create``: run the service and give a new
+installation its first credentials. All take ``--data-dir`` (and read the same ``CHARTCHECK_*`` settings)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+
+from app.settings import SettingsError, load_settings
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _settings(args: argparse.Namespace, **more: object):  # type: ignore[no-untyped-def]
+    return load_settings(data_dir=args.data_dir, **more)
+
+
+def _database(settings):  # type: ignore[no-untyped-def]
+    from app.db import Database
+
+    db = Database(settings.db_url)
+    db.migrate()
+    return db
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from app.main import create_app
+
+    settings = _settings(args, workers=args.workers)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    print(f"chartcheck: serving on http://{args.host}:{args.port} (data in {settings.data_dir.resolve()}, "
+          f"{settings.workers} worker(s))", file=sys.stderr, flush=True)
+    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level="info", timeout_graceful_shutdown=20)
+    return 0
+
+
+def _read_password(prompt: str) -> str:
+    if sys.stdin.isatty():
+        first = getpass.getpass(prompt)
+        if getpass.getpass("again: ") != first:
+            raise SystemExit("chartcheck: error: the passwords differ")
+        return first
+    return sys.stdin.readline().rstrip("\n")
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from app import audit
+    from app.security import check_password_strength, hash_secret
+    from app.tables import User
+
+    settings = _settings(args)
+    password = _read_password(f"password for {args.name}: ")
+    try:
+        check_password_strength(password)
+    except ValueError as error:
+        print(f"chartcheck: error: {error}", file=sys.stderr)
+        return 2
+    db = _database(settings)
+    with db.session() as session:
+        if session.scalar(select(User.id).where(User.username == args.name)) is not None:
+            print(f"chartcheck: error: user {args.name} exists", file=sys.stderr)
+            return 2
+        session.add(User(username=args.name, password_hash=hash_secret(password), role=args.role))
+        audit.record(session, "cli", "user.create", None, {"user": args.name, "role": args.role})
+    print(f"user {args.name} ({args.role}) added")
+    return 0
+
+
+def cmd_apikey_create(args: argparse.Namespace) -> int:
+    from app.api.routes.admin import create_api_key
+
+    db = _database(_settings(args))
+    with db.session() as session:
+        key, row = create_api_key(session, args.name, "cli")
+        key_id = row.id
+    print(f"API key {key_id} ({args.name}) created. Send it in the X-API-Key header; it is shown only once:")
+    print(key)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    def data_dir(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--data-dir", default=None, help="data folder (default ./chartcheck-data, "
+                            "or CHARTCHECK_DATA_DIR)")
+
+    serve = sub.add_parser("serve", help="run the HTTP API and pages")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=None, help="processing processes (default: all cores)")
+    data_dir(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    user = sub.add_parser("user", help="manage user accounts").add_subparsers(dest="user_command", required=True)
+    add = user.add_parser("add", help="add a user (password from the prompt, or the first line of stdin)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=["intake", "reviewer", "admin"])
+    data_dir(add)
+    add.set_defaults(func=cmd_user_add)
+
+    apikey = sub.add_parser("apikey", help="manage API keys").add_subparsers(dest="apikey_command", required=True)
+    create = apikey.add_parser("create", help="create an API key for a system (printed once, as the last line)")
+    create.add_argument("--name", required=True)
+    data_dir(create)
+    create.set_defaults(func=cmd_apikey_create)
+
+
+__all__ = ["register", "SettingsError"]
