@@ -14,3 +14,108 @@ def reviewer():
     from app.review import Reviewer
 
     return Reviewer()
+
+
+# --- the service: a real database (SQLite file, and PostgreSQL on 127.0.0.1:5432) -------------------------------------
+POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh PostgreSQL database for this test session, dropped at the end."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    name = f"chartcheck_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    with admin.connect() as connection:
+        connection.execute(text(
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database_url(request, tmp_path_factory):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'chartcheck.db'}"
+    return request.getfixturevalue("postgres_url")
+
+
+class Service:
+    """A running app (TestClient, lifespan started: migrations, one worker process) with one credential per role."""
+
+    PASSWORD = "correct horse battery"
+
+    def __init__(self, client, app) -> None:
+        self.client = client
+        self.app = app
+        self.key = ""
+        self.cookies: dict[str, dict] = {}
+
+    def as_key(self, key: str | None = None) -> dict[str, str]:
+        return {"X-API-Key": key or self.key}
+
+    def login(self, role: str):
+        """A new TestClient-like session for the role's user; returns (client, csrf headers)."""
+        from fastapi.testclient import TestClient
+
+        client = TestClient(self.app)
+        response = client.post("/api/v1/auth/login", json={"username": role, "password": self.PASSWORD})
+        assert response.status_code == 200, response.text
+        return client, {"X-CSRF-Token": response.json()["csrf_token"]}
+
+    def wait(self, case_id: str, timeout: float = 120.0) -> dict:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            body = self.client.get(f"/api/v1/cases/{case_id}", headers=self.as_key()).json()
+            if body["status"] in ("done", "failed"):
+                return body
+            time.sleep(0.2)
+        raise AssertionError(f"case {case_id} not finished in {timeout} s: {body['status']}")
+
+
+def start_service(database_url: str, data_dir: Path, **settings):
+    """Context manager: a Service on the given database, with users intake/reviewer/admin and an API key."""
+    import contextlib
+
+    from fastapi.testclient import TestClient
+
+    from app.api.routes.admin import create_api_key
+    from app.main import create_app
+    from app.security import hash_secret
+    from app.settings import load_settings
+    from app.tables import User
+
+    @contextlib.contextmanager
+    def running():
+        config = load_settings(data_dir=str(data_dir), database_url=database_url, **{"workers": 1, **settings})
+        app = create_app(config)
+        with TestClient(app) as client:
+            service = Service(client, app)
+            with app.state.db.session() as session:
+                for role in ("intake", "reviewer", "admin"):
+                    if session.query(User).filter_by(username=role).first() is None:
+                        session.add(User(username=role, password_hash=hash_secret(Service.PASSWORD), role=role))
+                service.key, _ = create_api_key(session, "um-platform", "test")
+            yield service
+
+    return running()
+
+
+@pytest.fixture(scope="module")
+def service(database_url, tmp_path_factory):
+    with start_service(database_url, tmp_path_factory.mktemp("data")) as running:
+        yield running
+
+
+def sample_files(case: str) -> list[tuple[str, tuple[str, bytes, str]]]:
+    """A sample case's PDFs as multipart 'files' fields."""
+    return [("files", (p.name, p.read_bytes(), "application/pdf")) for p in sorted((SAMPLES / "dev" / case).glob("*.pdf"))]
