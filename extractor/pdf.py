@@ -22,6 +22,8 @@ X_TOLERANCE = 1.5
 # Vertical ruling lines shorter than this do not make a table.
 MIN_RULE_HEIGHT = 6.0
 MAX_PAGES = 500
+# A page larger than this on either side (points; 50 inches) is not a chart note and would render into gigabytes.
+MAX_PAGE_SIDE = 50 * 72
 # tesseract processes run side by side, one per core (each single-threaded: see extractor/ocr.py).
 OCR_WORKERS = os.cpu_count() or 1
 
@@ -43,6 +45,12 @@ def open_pdf(name: str, data: bytes) -> pdfium.PdfDocument:
         raise CorruptPdf(name, "the PDF has no pages")
     if len(document) > MAX_PAGES:
         raise TooLarge(name, f"the PDF has {len(document)} pages; at most {MAX_PAGES} are accepted")
+    for index in range(len(document)):
+        width, height = document.get_page_size(index)
+        if max(width, height) > MAX_PAGE_SIDE:
+            document.close()
+            raise TooLarge(name, f"page {index + 1} is {width / 72:.0f} x {height / 72:.0f} inches; pages larger than "
+                                 f"{MAX_PAGE_SIDE // 72} inches on a side are not read")
     return document
 
 
@@ -108,6 +116,8 @@ def read_pdf(name: str, data: bytes, progress: ProgressFn | None = None) -> list
     except (CorruptPdf, EncryptedPdf):
         raise
     except Exception as error:  # pdfminer raises many unrelated types for broken streams
+        if isinstance(error.__cause__ or error.__context__, MemoryError):
+            raise MemoryError(f"{name}: out of memory while parsing") from None  # pdfplumber wraps it
         if type(error).__module__.startswith(("pdfminer", "pdfplumber")):
             raise CorruptPdf(name, f"the PDF's content cannot be parsed ({type(error).__name__})") from None
         raise

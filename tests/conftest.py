@@ -70,6 +70,15 @@ class Service:
         assert response.status_code == 200, response.text
         return client, {"X-CSRF-Token": response.json()["csrf_token"]}
 
+    def wait_ready(self, timeout: float = 90.0) -> None:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while self.client.get("/ready").status_code != 200:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the service was not ready in {timeout} s")
+            time.sleep(0.2)
+
     def wait(self, case_id: str, timeout: float = 120.0) -> dict:
         import time
 
@@ -105,6 +114,7 @@ def start_service(database_url: str, data_dir: Path, **settings):
                     if session.query(User).filter_by(username=role).first() is None:
                         session.add(User(username=role, password_hash=hash_secret(Service.PASSWORD), role=role))
                 service.key, _ = create_api_key(session, "um-platform", "test")
+            service.wait_ready()
             yield service
 
     return running()
