@@ -1,0 +1,116 @@
+"""`chartcheck serve` as users run it: a real uvicorn process on loopback, first credentials from the CLI, bad
+settings refused at start-up, and logs without note text or patient identifiers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import ROOT, SAMPLES
+
+CHARTCHECK = [sys.executable, "-m", "app.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([*CHARTCHECK, *args], input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory):
+    data = tmp_path_factory.mktemp("served")
+    added = run("user", "add", "rita", "--role", "reviewer", "--data-dir", str(data), stdin="a long password\n")
+    assert added.returncode == 0, added.stderr
+    created = run("apikey", "create", "--name", "um-platform", "--data-dir", str(data))
+    assert created.returncode == 0, created.stderr
+    key = created.stdout.strip().splitlines()[-1]
+    port = free_port()
+    log = (data / "serve.log").open("w")
+    process = subprocess.Popen([*CHARTCHECK, "serve", "--port", str(port), "--data-dir", str(data), "--workers", "1"],
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None, (data / "serve.log").read_text()
+        assert time.monotonic() < deadline, "chartcheck serve was not ready in 90 s"
+        time.sleep(0.3)
+    yield base, key, data / "serve.log"
+    process.terminate()
+    process.wait(30)
+    log.close()
+
+
+def test_a_case_through_a_real_server(served):
+    base, key, _ = served
+    paths = sorted((SAMPLES / "dev" / "d01").glob("*.pdf"))
+    files = [("files", (p.name, p.read_bytes(), "application/pdf")) for p in paths]
+    with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=30) as client:
+        response = client.post("/api/v1/cases", files=files, data={"request_type": "initial"})
+        assert response.status_code == 202
+        case_id = response.json()["id"]
+        deadline = time.monotonic() + 120
+        while (body := client.get(f"/api/v1/cases/{case_id}").json())["status"] not in ("done", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        assert body["status"] == "done"
+        assert body["determination"]["suggested_outcome"] == "meets_criteria"
+    with httpx.Client(base_url=base, timeout=30) as browser:
+        login = browser.post("/api/v1/auth/login", json={"username": "rita", "password": "a long password"})
+        assert login.status_code == 200 and login.json()["role"] == "reviewer"
+        assert "httponly" in login.headers["set-cookie"].lower()
+        assert browser.get(f"/api/v1/cases/{case_id}").json()["determination"] is not None
+
+
+def test_the_logs_carry_no_note_text_or_patient_identifiers(served):
+    base, key, log_path = served
+    note = (SAMPLES / "dev" / "d01" / "surgonc_visit_2026-10-20.note").read_text()
+    time.sleep(0.5)
+    logged = log_path.read_text()
+    assert "chartcheck service started" in logged and "POST /api/v1/cases" in logged  # the log is being written
+    distinctive = [line.strip() for line in note.splitlines() if len(line.strip()) > 25][:40]
+    assert distinctive
+    for line in distinctive:
+        assert line not in logged
+    for name in ("surgonc_visit_2026-10-20.pdf", "pathology_S26-18842.pdf"):
+        assert name not in logged
+
+
+def test_bad_settings_stop_the_service_with_a_reason(tmp_path):
+    result = run("serve", "--data-dir", str(tmp_path), env={"CHARTCHECK_JOB_TIMEOUT_S": "-5"})
+    assert result.returncode == 2
+    assert "CHARTCHECK_JOB_TIMEOUT_S" in result.stderr and "greater than 0" in result.stderr
+    result = run("serve", "--data-dir", str(tmp_path), env={"CHARTCHECK_DATABASE_URL": "mysql://x"})
+    assert result.returncode == 2 and "CHARTCHECK_DATABASE_URL" in result.stderr
+    result = run("serve", "--data-dir", "/proc/no-such-place")
+    assert result.returncode == 2 and "data_dir" in result.stderr
+
+
+def test_the_first_credentials_come_from_the_cli(tmp_path):
+    weak = run("user", "add", "sam", "--role", "intake", "--data-dir", str(tmp_path), stdin="short\n")
+    assert weak.returncode == 2 and "at least 10 characters" in weak.stderr
+    assert run("user", "add", "sam", "--role", "intake", "--data-dir", str(tmp_path),
+               stdin="a long password\n").returncode == 0
+    again = run("user", "add", "sam", "--role", "intake", "--data-dir", str(tmp_path), stdin="a long password\n")
+    assert again.returncode == 2 and "exists" in again.stderr
+    created = run("apikey", "create", "--name", "platform", "--data-dir", str(tmp_path))
+    key = created.stdout.strip().splitlines()[-1]
+    assert key.startswith("cck_") and len(key) > 40
+    assert key not in (Path(tmp_path) / "chartcheck.db").read_bytes().decode("latin-1")
