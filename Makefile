@@ -1,13 +1,14 @@
 # Two commands from a fresh machine (Debian, Python 3.11, root or sudo for apt):
 #   make demo   set up, then review a sample case
 #   make test   set up, then run the test suite
+#   make serve  set up, then start the service (SQLite in ./chartcheck-data)
 PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_PACKAGES := tesseract-ocr tesseract-ocr-eng
 
-.PHONY: setup system-packages demo test clean
+.PHONY: setup system-packages demo serve test clean
 
 system-packages:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -27,6 +28,9 @@ setup: system-packages $(BIN)/chartcheck
 
 demo: setup
 	$(BIN)/chartcheck review sample_notes/dev/d01/*.pdf --request-type initial
+
+serve: setup
+	$(BIN)/chartcheck serve
 
 test: setup
 	$(BIN)/python -m pytest
