@@ -41,6 +41,8 @@ def test_a_wrong_or_revoked_key_is_refused(service):
     admin, csrf = service.login("admin")
     created = admin.post("/api/v1/apikeys", json={"name": "temporary"}, headers=csrf).json()
     assert service.client.get("/api/v1/cases", headers={"X-API-Key": created["key"]}).status_code == 200
+    listed = admin.get("/api/v1/apikeys")
+    assert created["id"] in [k["id"] for k in listed.json()] and created["key"] not in listed.text
     assert admin.delete(f"/api/v1/apikeys/{created['id']}", headers=csrf).json()["revoked_at"] is not None
     assert service.client.get("/api/v1/cases", headers={"X-API-Key": created["key"]}).status_code == 401
 

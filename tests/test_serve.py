@@ -4,6 +4,7 @@ settings refused at start-up, and logs without note text or patient identifiers.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -29,33 +30,41 @@ def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subpro
                           env={**os.environ, **(env or {})})
 
 
+def start_server(data: Path, port: int, log_name: str = "serve.log") -> subprocess.Popen:
+    """`chartcheck serve` in its own process; returns once /ready answers 200."""
+    log = (data / log_name).open("a")
+    process = subprocess.Popen([*CHARTCHECK, "serve", "--port", str(port), "--data-dir", str(data), "--workers", "1"],
+                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        assert process.poll() is None, (data / log_name).read_text()
+        assert time.monotonic() < deadline, "chartcheck serve was not ready in 90 s"
+        time.sleep(0.3)
+
+
+def first_key(data: Path) -> str:
+    created = run("apikey", "create", "--name", "um-platform", "--data-dir", str(data))
+    assert created.returncode == 0, created.stderr
+    return created.stdout.strip().splitlines()[-1]
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     data = tmp_path_factory.mktemp("served")
     added = run("user", "add", "rita", "--role", "reviewer", "--data-dir", str(data), stdin="a long password\n")
     assert added.returncode == 0, added.stderr
-    created = run("apikey", "create", "--name", "um-platform", "--data-dir", str(data))
-    assert created.returncode == 0, created.stderr
-    key = created.stdout.strip().splitlines()[-1]
+    key = first_key(data)
     port = free_port()
-    log = (data / "serve.log").open("w")
-    process = subprocess.Popen([*CHARTCHECK, "serve", "--port", str(port), "--data-dir", str(data), "--workers", "1"],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        assert process.poll() is None, (data / "serve.log").read_text()
-        assert time.monotonic() < deadline, "chartcheck serve was not ready in 90 s"
-        time.sleep(0.3)
-    yield base, key, data / "serve.log"
+    process = start_server(data, port)
+    yield f"http://127.0.0.1:{port}", key, data / "serve.log"
     process.terminate()
     process.wait(30)
-    log.close()
 
 
 def test_a_case_through_a_real_server(served):
@@ -76,7 +85,12 @@ def test_a_case_through_a_real_server(served):
         login = browser.post("/api/v1/auth/login", json={"username": "rita", "password": "a long password"})
         assert login.status_code == 200 and login.json()["role"] == "reviewer"
         assert "httponly" in login.headers["set-cookie"].lower()
-        assert browser.get(f"/api/v1/cases/{case_id}").json()["determination"] is not None
+        for _ in range(5):  # regression: the sign-in was committed after the answer, so an immediate read could miss it
+            again = browser.post("/api/v1/auth/login", json={"username": "rita", "password": "a long password"})
+            assert again.status_code == 200 and browser.get("/api/v1/auth/me").status_code == 200
+        seen = browser.get(f"/api/v1/cases/{case_id}")
+        assert seen.status_code == 200, seen.text
+        assert seen.json()["determination"] is not None
 
 
 def test_the_logs_carry_no_note_text_or_patient_identifiers(served):
@@ -114,3 +128,33 @@ def test_the_first_credentials_come_from_the_cli(tmp_path):
     key = created.stdout.strip().splitlines()[-1]
     assert key.startswith("cck_") and len(key) > 40
     assert key not in (Path(tmp_path) / "chartcheck.db").read_bytes().decode("latin-1")
+
+
+@pytest.mark.parametrize("stop", ["SIGTERM", "SIGKILL"])
+def test_a_server_stopped_mid_case_finishes_it_after_restart(tmp_path, stop):
+    key = first_key(tmp_path)
+    port = free_port()
+    process = start_server(tmp_path, port)
+    scan = sorted((SAMPLES / "dev" / "d03").glob("*.pdf"))
+    files = [("files", (p.name, p.read_bytes(), "application/pdf")) for p in scan]
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}, timeout=30) as client:
+        case_id = client.post("/api/v1/cases", files=files, data={"request_type": "initial"}).json()["id"]
+        deadline = time.monotonic() + 60
+        while client.get(f"/api/v1/cases/{case_id}").json()["status"] != "processing":
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+    process.send_signal(getattr(signal, stop))
+    process.wait(30)
+    process = start_server(tmp_path, port)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"X-API-Key": key}, timeout=30) as client:
+            deadline = time.monotonic() + 120
+            while (body := client.get(f"/api/v1/cases/{case_id}").json())["status"] not in ("done", "failed"):
+                assert time.monotonic() < deadline
+                time.sleep(0.3)
+            assert body["status"] == "done" and body["determination"] is not None
+            listed = client.get("/api/v1/cases").json()
+            assert listed["total"] == 1  # nothing lost, nothing doubled
+    finally:
+        process.terminate()
+        process.wait(30)

@@ -44,7 +44,9 @@ def get_session(request: Request) -> Iterator[Session]:
 
 DbDep = Annotated[Database, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": the unit of work commits when the route returns, before the response is sent, so a client that
+# got an answer can read what it wrote (and a failed commit is an error response, never a false success).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 def _from_api_key(request: Request, session: Session, key: str) -> Principal:
