@@ -21,7 +21,7 @@ from app.db import Database
 from app.security import Principal
 from app.settings import Settings
 from app.tables import Blob, Case, CriterionDecision, Document
-from extractor.errors import CorruptPdf, EmptyFile, NotAPdf, TooLarge, UnreadableDocument
+from extractor.errors import EmptyFile, NotAPdf, TooLarge, UnreadableDocument
 from extractor.pdf import open_pdf
 from extractor.read import TEXT_SUFFIXES
 from models import Determination
@@ -84,6 +84,33 @@ def check_file(upload: Upload, settings: Settings) -> int:
     if data[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0") or data[:3] == b"\xff\xd8\xff" or data[:8] == b"\x89PNG\r\n\x1a\n":
         raise NotAPdf(name, "the file is not a PDF (it looks like an Office document or an image); send it as PDF")
     raise NotAPdf(name, "the file is not a PDF (no %PDF- header)")
+
+
+def staged_uploads(session: Session, raw: str, start: int = 0) -> list[Upload]:
+    """Files sent before through /api/v1/uploads, named by content hash. Knowing a file's SHA-256 means having had
+    the file, so naming one grants nothing new."""
+    try:
+        items = json.loads(raw)
+        pairs = [(str(item["sha256"]), str(item["filename"])) for item in items]
+    except (ValueError, TypeError, KeyError):
+        raise Invalid('uploads must be JSON: [{"sha256": ..., "filename": ...}]') from None
+    found = []
+    for position, (digest, filename) in enumerate(pairs, start=start):
+        blob = session.get(Blob, digest)
+        if blob is None:
+            raise Invalid(f"upload {filename} is not on the server; send it again")
+        found.append(Upload(clean_filename(filename, position), blob.data))
+    return found
+
+
+def stage_upload(db: Database, settings: Settings, upload: Upload) -> tuple[str, int]:
+    """Check one file at once (so intake sees a bad file's reason next to its name) and keep its bytes for the case
+    that will name it. Returns (sha256, pages); raises the file's UnreadableDocument."""
+    pages = check_file(upload, settings)
+    digest = hashlib.sha256(upload.data).hexdigest()
+    with db.session() as session:
+        _store_blob(session, digest, upload.data)
+    return digest, pages
 
 
 def check_callback_url(url: str | None) -> str | None:

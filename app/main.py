@@ -11,7 +11,8 @@ from fastapi import FastAPI
 
 from app.api import errors
 from app.api.limits import BodySizeLimit
-from app.api.routes import admin, auth, cases, health
+from app.api.routes import admin, auth, cases, health, uploads
+from app import web
 from app.callbacks import Notifier
 from app.db import Database
 from app.jobs import JobRunner
@@ -48,7 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.verified_keys = VerifiedKeys()
     errors.install(app)
-    for module in (health, auth, cases, admin):
+    for module in (health, auth, uploads, cases, admin, web):
         app.include_router(module.router)
     max_request = settings.max_upload_bytes * settings.max_files_per_case + REQUEST_OVERHEAD
     app.add_middleware(BodySizeLimit, max_bytes=min(max_request, settings.max_request_bytes))

@@ -6,7 +6,6 @@ from __future__ import annotations
 import io
 import uuid
 import zlib
-from pathlib import Path
 
 import pypdfium2 as pdfium
 import pytest

@@ -3,56 +3,14 @@ settings refused at start-up, and logs without note text or patient identifiers.
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from conftest import ROOT, SAMPLES
-
-CHARTCHECK = [sys.executable, "-m", "app.cli"]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def run(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([*CHARTCHECK, *args], input=stdin, capture_output=True, text=True, cwd=ROOT, timeout=120,
-                          env={**os.environ, **(env or {})})
-
-
-def start_server(data: Path, port: int, log_name: str = "serve.log") -> subprocess.Popen:
-    """`chartcheck serve` in its own process; returns once /ready answers 200."""
-    log = (data / log_name).open("a")
-    process = subprocess.Popen([*CHARTCHECK, "serve", "--port", str(port), "--data-dir", str(data), "--workers", "1"],
-                               cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    deadline = time.monotonic() + 90
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        assert process.poll() is None, (data / log_name).read_text()
-        assert time.monotonic() < deadline, "chartcheck serve was not ready in 90 s"
-        time.sleep(0.3)
-
-
-def first_key(data: Path) -> str:
-    created = run("apikey", "create", "--name", "um-platform", "--data-dir", str(data))
-    assert created.returncode == 0, created.stderr
-    return created.stdout.strip().splitlines()[-1]
-
+from conftest import SAMPLES, first_key, free_port, run, start_server
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):

@@ -97,3 +97,13 @@ def require(permission: str) -> Callable[[Principal], Principal]:
 
 def Allowed(permission: str) -> type[Principal]:  # noqa: N802 - reads as a type in route signatures
     return Annotated[Principal, Depends(require(permission))]  # type: ignore[return-value]
+
+
+CanCreate = Allowed("case:create")
+CanSeeStatus = Allowed("case:status")
+CanRead = Allowed("case:read")
+CanDecide = Allowed("case:decide")
+CanDownload = Allowed("file:download")
+CanManageUsers = Allowed("users:manage")
+CanManageKeys = Allowed("keys:manage")
+CanReadAudit = Allowed("audit:read")

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app import audit
 from app.api import schemas
-from app.api.deps import Allowed, SessionDep
+from app.api.deps import CanManageKeys, CanManageUsers, CanReadAudit, SessionDep
 from app.cases import Conflict, Invalid, NotFound
 from app.security import check_password_strength, hash_secret, new_api_key
 from app.tables import ApiKey, AuditEvent, User
@@ -30,13 +30,13 @@ def _key_public(key: ApiKey) -> schemas.ApiKeyPublic:
 
 
 @router.get("/users", response_model=list[schemas.UserPublic])
-def list_users(session: SessionDep, principal: Allowed("users:manage")) -> list[schemas.UserPublic]:
+def list_users(session: SessionDep, principal: CanManageUsers) -> list[schemas.UserPublic]:
     return [_user_public(u) for u in session.scalars(select(User).order_by(User.id))]
 
 
 @router.post("/users", status_code=201, response_model=schemas.UserPublic)
 def create_user(body: schemas.UserCreate, session: SessionDep,
-                principal: Allowed("users:manage")) -> schemas.UserPublic:
+                principal: CanManageUsers) -> schemas.UserPublic:
     try:
         check_password_strength(body.password)
     except ValueError as error:
@@ -55,7 +55,7 @@ def create_user(body: schemas.UserCreate, session: SessionDep,
 
 @router.patch("/users/{user_id}", response_model=schemas.UserPublic)
 def update_user(user_id: int, body: schemas.UserUpdate, session: SessionDep,
-                principal: Allowed("users:manage")) -> schemas.UserPublic:
+                principal: CanManageUsers) -> schemas.UserPublic:
     user = session.get(User, user_id)
     if user is None:
         raise NotFound(f"no user {user_id}")
@@ -76,13 +76,13 @@ def update_user(user_id: int, body: schemas.UserUpdate, session: SessionDep,
 
 
 @router.get("/apikeys", response_model=list[schemas.ApiKeyPublic])
-def list_keys(session: SessionDep, principal: Allowed("keys:manage")) -> list[schemas.ApiKeyPublic]:
+def list_keys(session: SessionDep, principal: CanManageKeys) -> list[schemas.ApiKeyPublic]:
     return [_key_public(k) for k in session.scalars(select(ApiKey).order_by(ApiKey.id))]
 
 
 @router.post("/apikeys", status_code=201, response_model=schemas.ApiKeyCreated)
 def create_key(body: schemas.ApiKeyCreate, session: SessionDep,
-               principal: Allowed("keys:manage")) -> schemas.ApiKeyCreated:
+               principal: CanManageKeys) -> schemas.ApiKeyCreated:
     key, row = create_api_key(session, body.name, principal.actor)
     return schemas.ApiKeyCreated(**_key_public(row).model_dump(), key=key)
 
@@ -97,7 +97,7 @@ def create_api_key(session, name: str, actor: str) -> tuple[str, ApiKey]:  # typ
 
 
 @router.delete("/apikeys/{key_id}", response_model=schemas.ApiKeyPublic)
-def revoke_key(key_id: int, session: SessionDep, principal: Allowed("keys:manage")) -> schemas.ApiKeyPublic:
+def revoke_key(key_id: int, session: SessionDep, principal: CanManageKeys) -> schemas.ApiKeyPublic:
     row = session.get(ApiKey, key_id)
     if row is None:
         raise NotFound(f"no API key {key_id}")
@@ -109,7 +109,7 @@ def revoke_key(key_id: int, session: SessionDep, principal: Allowed("keys:manage
 
 @router.get("/audit", response_model=schemas.AuditList)
 def read_audit(
-    session: SessionDep, principal: Allowed("audit:read"), case_id: str | None = None, actor: str | None = None,
+    session: SessionDep, principal: CanReadAudit, case_id: str | None = None, actor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
 ) -> schemas.AuditList:
     query = select(AuditEvent)
