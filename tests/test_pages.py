@@ -11,7 +11,9 @@ import re
 import pdfplumber
 import pytest
 
-from conftest import ROOT, SAMPLES, free_port, run, start_server
+import httpx
+
+from conftest import ROOT, SAMPLES, first_key, free_port, run, start_server
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"
@@ -19,6 +21,7 @@ PASSWORD = "a long password"
 CASE = "d01"
 
 sync_api = pytest.importorskip("playwright.sync_api")
+site_key: dict[str, str] = {}
 
 
 @pytest.fixture(scope="module")
@@ -26,9 +29,12 @@ def site(tmp_path_factory):
     data = tmp_path_factory.mktemp("site")
     for name, role in (("ina", "intake"), ("rita", "reviewer")):
         assert run("user", "add", name, "--role", role, "--data-dir", str(data), stdin=PASSWORD + "\n").returncode == 0
+    key = first_key(data)
     port = free_port()
     process = start_server(data, port)
-    yield f"http://127.0.0.1:{port}"
+    site = f"http://127.0.0.1:{port}"
+    site_key[site] = key
+    yield site
     process.terminate()
     process.wait(30)
 
@@ -54,6 +60,7 @@ def sign_in(page, site: str, name: str) -> None:
     page.get_by_label("User name").fill(name)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    sync_api.expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def shot(page, name: str) -> None:
@@ -193,3 +200,20 @@ def test_evidence_and_highlights_work_from_the_keyboard(page, site):
     chip = page.locator(".criterion .chip").first
     assert re.search(r"(Met|Not met|Insufficient|Not applicable)", chip.inner_text())
     assert mark.get_attribute("aria-label").startswith(("Supports", "Contradicts"))
+
+
+def test_safety_flags_stand_out_at_the_top_of_the_review(page, site):
+    expect = sync_api.expect
+    paths = sorted((SAMPLES / "dev" / "d23").glob("*.pdf"))
+    with httpx.Client(base_url=site, headers={"X-API-Key": site_key[site]}, timeout=60) as client:
+        created = client.post("/api/v1/cases", data={"request_type": "initial", "external_reference": "UM-FLAG-1"},
+                              files=[("files", (p.name, p.read_bytes(), "application/pdf")) for p in paths]).json()
+    sign_in(page, site, "rita")
+    sync_api.expect(page.get_by_role("heading", name="Work queue")).to_be_visible()
+    page.goto(f"{site}/#/case/{created['id']}")
+    flags = page.get_by_role("alert").filter(has_text="Safety flag")
+    expect(flags).to_be_visible(timeout=120_000)
+    expect(flags).to_contain_text("intrahepatic", ignore_case=True)
+    page.get_by_role("link", name="Work queue").click()
+    expect(page.locator("tr", has_text="UM-FLAG-1")).to_contain_text("intrahepatic injection")
+    shot(page, "07-queue-with-flag")

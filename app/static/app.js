@@ -289,7 +289,7 @@ function intakePage() {
   show(form, caseBox);
 }
 
-function followCase(caseId, box) {
+function followCase(caseId, box, onDone = null) {
   const tick = async () => {
     let c;
     try { c = await api("GET", `/api/v1/cases/${caseId}`); } catch (e) { fill(box, h("p", { class: "error" }, e.message)); return; }
@@ -305,7 +305,10 @@ function followCase(caseId, box) {
       c.error ? h("p", { class: "error" }, c.error) : null,
       c.status === "done" && can("case:read") ? h("a", { href: `#/case/${c.id}` }, "Open the review") : null);
     if (c.status === "queued" || c.status === "processing") poller = setTimeout(tick, 700);
-    else announce(`Case ${c.status}`);
+    else {
+      announce(`Case ${c.status}`);
+      if (c.status === "done" && onDone) onDone();
+    }
   };
   stopPolling();
   tick();
@@ -374,8 +377,8 @@ async function casePage(caseId) {
   try { c = await api("GET", `/api/v1/cases/${caseId}`); } catch (e) { return show(h("p", { class: "error" }, e.message)); }
   if (c.status !== "done" || !c.determination) {
     const box = h("section");
-    show(h("h1", {}, "Case not ready"), box);
-    followCase(caseId, box);
+    show(h("h1", {}, "Case not ready yet"), box);
+    followCase(caseId, box, can("case:read") ? () => casePage(caseId) : null);
     return;
   }
   new Review(c).render();
