@@ -5,19 +5,23 @@ quadratic in the length of a note. Here the same algorithm (medspaCy's ConTextMo
 sentence, and only on sentences that hold a target: a modifier's scope never leaves its sentence anyway.
 """
 
+from bisect import bisect_right
 from collections import defaultdict
 
+from medspacy.common.util import prune_overlapping_matches
 from medspacy.context import ConText
 from medspacy.context.context_graph import ConTextGraph
 from medspacy.context.context_modifier import ConTextModifier
-from medspacy.common.util import prune_overlapping_matches
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+
+from extractor.token_matcher import use_rule_matcher
 
 
 class SentenceContext:
     def __init__(self, nlp: Language, name: str) -> None:
         self.context = ConText(nlp, name=name, rules=None)
+        use_rule_matcher(self.context._ConText__matcher)  # medspaCy 1.3.1 (pinned) keeps its matcher private
         self.nlp = nlp
 
     def add(self, rules: list) -> None:
@@ -27,14 +31,18 @@ class SentenceContext:
     def rules(self) -> list:
         return self.context.rules
 
-    @staticmethod
-    def _matches(span: Span, matcher: object, prune: bool) -> list[tuple[int, int, int]]:
-        """Modifier matches inside one sentence, as doc token offsets (the token Matcher answers relative to the span,
-        the PhraseMatcher relative to the doc)."""
-        token_matches = matcher._MedspacyMatcher__matcher(span)  # type: ignore[attr-defined]
-        phrase_matches = matcher._MedspacyMatcher__phrase_matcher(span)  # type: ignore[attr-defined]
-        matches = [(m, span.start + a, span.start + b) for m, a, b in token_matches] + list(phrase_matches)
-        return prune_overlapping_matches(matches) if prune else matches
+    def _modifier_matches(self, doc: Doc, sentences: list[tuple[int, int]]) -> list[list[tuple[int, int, int]]]:
+        """Modifier matches inside each sentence, as doc token offsets: token patterns for all sentences at once
+        (a RuleMatcher, extractor/token_matcher.py), phrases one sentence at a time (the PhraseMatcher answers
+        relative to the doc)."""
+        matcher = self.context._ConText__matcher  # medspaCy 1.3.1 (pinned) keeps its matchers private
+        token_matches = matcher._MedspacyMatcher__matcher.match_segments(doc, sentences)
+        phrase_matcher = matcher._MedspacyMatcher__phrase_matcher
+        out = []
+        for (start, end), matches in zip(sentences, token_matches):
+            matches = matches + list(phrase_matcher(doc[start:end]))
+            out.append(prune_overlapping_matches(matches) if self.context.prune_on_modifier_overlap else matches)
+        return out
 
     def __call__(self, doc: Doc) -> Doc:
         targets = list(doc.ents)
@@ -43,20 +51,13 @@ class SentenceContext:
             return doc
         sentence_spans = [(sent.start, sent.end) for sent in doc.sents]
         starts = [start for start, _ in sentence_spans]
-        token_sentence = [0] * len(doc)
-        k = -1
-        for i in range(len(doc)):
-            if k + 1 < len(starts) and starts[k + 1] == i:
-                k += 1
-            token_sentence[i] = max(k, 0)
         by_sentence: dict[int, list[Span]] = defaultdict(list)
         for target in targets:
-            by_sentence[token_sentence[target.start]].append(target)
-        matcher = self.context._ConText__matcher  # medspaCy 1.3.1 (pinned) keeps its matchers private
-        modifiers_by_sentence = {
-            sentence: self._matches(doc[slice(*sentence_spans[sentence])], matcher, self.context.prune_on_modifier_overlap)
-            for sentence in by_sentence
-        }
+            by_sentence[max(bisect_right(starts, target.start) - 1, 0)].append(target)
+        matcher = self.context._ConText__matcher
+        modifiers_by_sentence = dict(
+            zip(by_sentence, self._modifier_matches(doc, [sentence_spans[sentence] for sentence in by_sentence]))
+        )
         all_modifiers: list[ConTextModifier] = []
         all_edges: list = []
         for sentence, sentence_targets in by_sentence.items():

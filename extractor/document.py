@@ -8,7 +8,10 @@ assembler adds (spaces between words, newlines between lines) map to no box. The
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_left
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import accumulate
 
 from extractor.layout import PageLayout
 from models import Box, DocumentInfo, PageInfo
@@ -48,31 +51,44 @@ class TextDocument:
 
     def boxes(self, start: int, end: int) -> list[Box]:
         """Highlight boxes for [start, end): one box per run of characters on the same line of the same page."""
+        start, end = max(start, 0), min(end, len(self.text))
         out: list[list[float]] = []
         pages: list[int] = []
-        boxes = self.char_boxes
-        for i in range(max(start, 0), min(end, len(self.text))):
-            page = self.char_page[i]
+        if start >= end:
+            return []
+        coords = self.char_boxes[4 * start : 4 * end].tolist()
+        last: list[float] | None = None
+        last_page = NO_PAGE
+        for k, page in enumerate(self.char_page[start:end]):
             if page == NO_PAGE:
                 continue
-            x0, top, x1, bottom = boxes[4 * i : 4 * i + 4]
-            if out and pages[-1] == page:
-                last = out[-1]
+            x0, top, x1, bottom = coords[4 * k : 4 * k + 4]
+            if last is not None and last_page == page:
                 same_line = abs(last[1] - top) < (bottom - top) * 0.6 + 1
                 if same_line and -1.0 <= x0 - last[2] <= MERGE_GAP:
                     last[2] = max(last[2], x1)
                     last[1] = min(last[1], top)
                     last[3] = max(last[3], bottom)
                     continue
-            out.append([x0, top, x1, bottom])
-            pages.append(int(page))
+            last, last_page = [x0, top, x1, bottom], page
+            out.append(last)
+            pages.append(page)
         return [
             Box(page=p, x0=round(b[0], 2), top=round(b[1], 2), x1=round(b[2], 2), bottom=round(b[3], 2))
             for p, b in zip(pages, out)
         ]
 
+    @cached_property
+    def _furniture_reach(self) -> tuple[list[int], list[int]]:
+        """Furniture starts in order, and for each the farthest end of the ranges up to it."""
+        ranges = sorted(self.furniture)
+        return [a for a, _ in ranges], list(accumulate((b for _, b in ranges), max))
+
     def is_furniture(self, start: int, end: int) -> bool:
-        return any(a < end and start < b for a, b in self.furniture)
+        """Does [start, end) overlap a furniture range?"""
+        starts, reach = self._furniture_reach
+        k = bisect_left(starts, end)  # ranges [0, k) start before `end`
+        return k > 0 and reach[k - 1] > start
 
 
 class _Builder:

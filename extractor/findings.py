@@ -4,22 +4,26 @@ sentence, page and boxes). ``process`` computes; nothing is written back onto th
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extractor.document import TextDocument
+from extractor.rules_loader import CATEGORY_QUALIFIER, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
 from extractor.tables import table_findings
-from extractor.rules_loader import CATEGORY_QUALIFIER, RuleSet, TargetMeta, default_rules
 from models import Box, Cue, Finding, Qualifiers
 
 # The cited sentence is cut to at most this many characters around the mention (long run-on lines, tables).
 MAX_SENTENCE_CHARS = 400
 _WORD_CHARS = re.compile(r"[\w/+-]+")
+# (start_char, end_char, category, qualifier, title span) of one section of the doc.
+SectionInfo = tuple[int, int, str, str | None, Span | None]
 
 
-def _cues_and_flags(ent: Span, section_qualifier: str | None, section_title: Span | None) -> Qualifiers:
+def _cues_and_flags(ent: Span, section: SectionInfo | None) -> Qualifiers:
     doc = ent.doc
     flags: dict[str, bool] = {}
     cues: list[Cue] = []
@@ -32,15 +36,16 @@ def _cues_and_flags(ent: Span, section_qualifier: str | None, section_title: Spa
         flags[qualifier] = True
         rule_id = (modifier.rule.metadata or {}).get("id", modifier.rule.literal)
         cues.append(Cue(qualifier=qualifier, text=span.text, start=span.start_char, end=span.end_char, rule=rule_id))
-    if section_qualifier and section_title is not None:
-        flags[section_qualifier] = True
+    if section is not None and section[3] and section[4] is not None:
+        _start, _end, category, qualifier, title = section
+        flags[qualifier] = True
         cues.append(
             Cue(
-                qualifier=section_qualifier,
-                text=section_title.text.strip(),
-                start=section_title.start_char,
-                end=section_title.end_char,
-                rule=f"section:{ent._.section_category}",
+                qualifier=qualifier,
+                text=title.text.strip(),
+                start=title.start_char,
+                end=title.end_char,
+                rule=f"section:{category}",
             )
         )
     return Qualifiers(**flags, cues=cues)
@@ -63,28 +68,59 @@ def _sentence_bounds(ent: Span, text: str) -> tuple[int, int]:
     return start, end
 
 
+@lru_cache(maxsize=4096)
+def _word_prefixes(prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex finding a word (a run of _WORD_CHARS) that starts with one of the prefixes; a prefix holding another
+    character can never start such a word."""
+    usable = [p for p in prefixes if _WORD_CHARS.fullmatch(p)]
+    return re.compile(r"(?<![\w/+-])(?:" + "|".join(map(re.escape, usable)) + ")") if usable else None
+
+
+def _present(prefixes: list[str], lowered: str) -> bool:
+    """Is one of the prefixes in the sentence: a phrase holding a space as it is, otherwise as the start of a word?"""
+    if not prefixes:
+        return False
+    if any(" " in p and p in lowered for p in prefixes):
+        return True
+    if "" in prefixes and _WORD_CHARS.search(lowered):
+        return True
+    pattern = _word_prefixes(tuple(p for p in prefixes if " " not in p))
+    return pattern is not None and pattern.search(lowered) is not None
+
+
 def _nearby_ok(meta: TargetMeta, sentence: str) -> bool:
     lowered = sentence.lower()
-    words = _WORD_CHARS.findall(lowered)
-    def present(prefix: str) -> bool:
-        if " " in prefix:
-            return prefix in lowered
-        return any(word.startswith(prefix) for word in words)
-
-    if meta.requires_nearby and not any(present(p) for p in meta.requires_nearby):
+    if meta.requires_nearby and not _present(meta.requires_nearby, lowered):
         return False
-    if any(present(p) for p in meta.excluded_nearby):
-        return any(present(p) for p in meta.unless_nearby)
+    if _present(meta.excluded_nearby, lowered):
+        return _present(meta.unless_nearby, lowered)
     return True
 
 
-def _belongs_to_first(
-    ents: list[Span], index: int, owners: list[str], sections: list[tuple[int, int, str, str | None, Span | None]]
-) -> bool:
+class _Sections:
+    """The doc's sections (in order, not overlapping, as medspaCy makes them) with their starts, for bisecting."""
+
+    def __init__(self, sections: list[SectionInfo]) -> None:
+        self.sections = sections
+        self.starts = [s[0] for s in sections]
+
+    def start_before(self, offset: int) -> int:
+        """Start of the last section starting at or before offset (0 if none)."""
+        k = bisect_right(self.starts, offset)
+        return self.starts[k - 1] if k else 0
+
+    def at(self, offset: int) -> SectionInfo | None:
+        k = bisect_right(self.starts, offset)
+        if k and offset < self.sections[k - 1][1]:
+            return self.sections[k - 1]
+        return None
+
+
+def _belongs_to_first(ents: list[Span], index: int, owners: list[str], sections: _Sections) -> bool:
     """Is the nearest owner concept named before ents[index], in the same section, the first of ``owners``?
     No owner named before it in the section counts as yes."""
     ent = ents[index]
-    section_start = max((s[0] for s in sections if s[0] <= ent.start_char), default=0)
+    section_start = sections.start_before(ent.start_char)
     for earlier in reversed(ents[:index]):
         if earlier.start_char < section_start:
             break
@@ -93,7 +129,7 @@ def _belongs_to_first(
     return True
 
 
-def _section_info(doc: Doc, rules: RuleSet) -> list[tuple[int, int, str, str | None, Span | None]]:
+def _section_info(doc: Doc, rules: RuleSet) -> list[SectionInfo]:
     """(start_char, end_char, category, qualifier, title span) for each section of the doc."""
     qualifier_by_rule = {spec.metadata.id: spec.metadata.qualifier for spec in rules.sections}
     out = []
@@ -111,6 +147,7 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
     """Every target mention in the doc as an explained Finding (furniture is never evidence)."""
     rules = rules or default_rules()
     sections = _section_info(doc, rules)
+    by_start = _Sections(sections)
     findings: list[Finding] = []
     text = document.text
     metas: dict[str, TargetMeta] = {}
@@ -121,14 +158,14 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
             continue
         raw_meta = ent._.target_rule.metadata
         meta = metas.get(raw_meta["id"]) or metas.setdefault(raw_meta["id"], TargetMeta.model_validate(raw_meta))
-        if meta.belongs_to and not _belongs_to_first(ents, index, meta.belongs_to, sections):
+        if meta.belongs_to and not _belongs_to_first(ents, index, meta.belongs_to, by_start):
             continue
         s_start, s_end = _sentence_bounds(ent, text)
         sentence = text[s_start:s_end]
         if not _nearby_ok(meta, document.clean_text[s_start:s_end]):
             continue
-        section = next((s for s in sections if s[0] <= ent.start_char < s[1]), None)
-        qualifiers = _cues_and_flags(ent, section[3] if section else None, section[4] if section else None)
+        section = by_start.at(ent.start_char)
+        qualifiers = _cues_and_flags(ent, section)
         page = document.page_at(ent.start_char, ent.end_char)
         if (s_start, s_end) not in boxes_by_sentence:
             boxes_by_sentence[(s_start, s_end)] = document.boxes(s_start, s_end)
@@ -174,7 +211,7 @@ def _end_of_lines(text: str, start: int, stop: int, lines: int) -> int:
 
 
 def section_findings(
-    document: TextDocument, sections: list[tuple[int, int, str, str | None, Span | None]]
+    document: TextDocument, sections: list[SectionInfo]
 ) -> list[Finding]:
     """One finding per documented section (concept ``section:<category>``), citing its heading and the first lines
     of its body (where the exam, history or assessment begins); furniture lines are skipped when counting lines."""

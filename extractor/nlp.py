@@ -1,19 +1,22 @@
 """The clinical NLP pipeline: spaCy's tokenizer, our sentence splitter, and medspaCy's TargetMatcher, Sectionizer
-and ConText, each fed from the rule files. Built once per process and passed to whoever needs it."""
+and ConText (each adapted in its own module), fed from the rule files. Built once per process and passed to whoever
+needs it."""
 
 from __future__ import annotations
 
 import spacy
 from medspacy.context import ConTextRule
 from medspacy.ner import TargetRule
-from medspacy.section_detection import SectionRule, Sectionizer
+from medspacy.section_detection import SectionRule
 from spacy.language import Language
 from spacy.tokens import Span
 
 import extractor.sentences  # noqa: F401  (registers the chartcheck_sentences component)
 from extractor.context import SentenceContext
-from extractor.targets import Targets
 from extractor.rules_loader import ContextRuleSpec, RuleSet, TargetRuleSpec, default_rules
+from extractor.sections import Sections
+from extractor.targets import Targets
+from extractor.tokenizer import WarmTokenizer
 
 
 def target_rule(spec: TargetRuleSpec) -> TargetRule:
@@ -62,9 +65,7 @@ def build_pipeline(rules: RuleSet | None = None) -> Language:
     nlp.add_pipe("chartcheck_sentences")
     matcher: Targets = nlp.add_pipe("chartcheck_targets")
     matcher.add([target_rule(spec) for spec in rules.targets])
-    sectionizer: Sectionizer = nlp.add_pipe(
-        "medspacy_sectionizer", config={"rules": None, "require_start_line": True}
-    )
+    sectionizer: Sections = nlp.add_pipe("chartcheck_sections", config={"require_start_line": True})
     sectionizer.add(
         [
             SectionRule(
@@ -79,4 +80,5 @@ def build_pipeline(rules: RuleSet | None = None) -> Language:
         ]
     )
     add_context(nlp, rules.context)
+    nlp.tokenizer = WarmTokenizer(nlp.tokenizer)  # for the notes; the components tokenized their phrases already
     return nlp

@@ -1,11 +1,14 @@
 """Target matching: medspaCy's TargetMatcher, with its results written onto ``doc.ents`` in one assignment
-(medspaCy adds them one at a time, which is quadratic in the number of mentions)."""
+(medspaCy adds them one at a time, which is quadratic in the number of mentions) and its token patterns served by
+a RuleMatcher (extractor/token_matcher.py)."""
 
 
 from medspacy.ner import TargetMatcher
 from spacy.language import Language
 from spacy.tokens import Doc
 from spacy.util import filter_spans
+
+from extractor.token_matcher import use_rule_matcher
 
 
 class Targets:
@@ -15,6 +18,8 @@ class Targets:
     def __init__(self, nlp: Language) -> None:
         self.matcher = TargetMatcher(nlp, result_type=None)
         self.exact = TargetMatcher(nlp, name="chartcheck_targets_exact", phrase_matcher_attr="ORTH", result_type=None)
+        for matcher in (self.matcher, self.exact):
+            use_rule_matcher(matcher._TargetMatcher__matcher)  # medspaCy 1.3.1 (pinned) keeps its matcher private
 
     def add(self, rules: list) -> None:
         self.matcher.add([r for r in rules if not (r.metadata or {}).get("case_sensitive")])

@@ -1,4 +1,5 @@
-"""ConText per sentence (extractor/context.py) gives the qualifiers medspaCy's whole-document ConText gives."""
+"""ConText per sentence (extractor/context.py) gives the qualifiers medspaCy's whole-document ConText gives, and its
+token patterns (extractor/token_matcher.py) match what spaCy's Matcher matches."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from pathlib import Path
 
 import pytest
 from medspacy.context import ConText
+from spacy.matcher import Matcher
 
 from extractor.nlp import build_pipeline, context_rule
 from extractor.rules_loader import default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
+from extractor.token_matcher import RuleMatcher
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_notes"
 
@@ -33,3 +36,36 @@ def test_sentence_scoped_context_matches_whole_document_context(note):
     ours = qualifiers(nlp.get_pipe("medspacy_context"))
     stock = qualifiers(whole)
     assert ours and ours == stock
+
+
+PATTERNS = [
+    [{"LOWER": {"IN": ["no", "without"]}}, {"LOWER": "prior", "OP": "?"}, {"LOWER": {"IN": ["surgery", "excision"]}}],
+    [{"LOWER": {"IN": ["may", "might"]}, "OP": "?"}, {"LOWER": "be"}, {"LOWER": "ruled"}, {"LOWER": "out"}],
+    [{"LOWER": "not"}, {"LOWER": "amenable"}, {"IS_ALPHA": True, "OP": "{0,3}"}, {"LOWER": "resection"}],
+    [{"LOWER": {"IN": ["axillary", "inguinal"]}, "OP": "+"}, {"LOWER": "lymph", "OP": "?"}, {"LOWER": "nodes"}],
+    [{"LIKE_NUM": False, "TEXT": {"NOT_IN": ["x", "by"]}}, {"TEXT": "MM"}],
+    [{"TEXT": {"REGEX": "^C43(\\.[0-9A-Z]{1,3})?$"}}],
+    [{"LOWER": "history"}, {"IS_SENT_START": False, "OP": "*"}, {"LOWER": "melanoma"}],
+    [{"IS_SENT_START": True}, {"LOWER": "plan"}],
+]
+TEXT = (
+    "No prior surgery. Without excision the lesion may be ruled out. It is not amenable to simple wide resection.\n"
+    "Plan: axillary inguinal lymph nodes and axillary nodes. Nodular MM of the back, 3 x MM; C43.5 and C43 and C44.\n"
+    "History of in-transit melanoma. Be ruled out. no surgery"
+)
+
+
+def test_rule_matcher_gives_spacys_matches():
+    """extractor/token_matcher.py: the same matches as spaCy's Matcher, over a doc and one sentence at a time."""
+    nlp = build_pipeline(default_rules())
+    ours, stock = RuleMatcher(nlp.vocab), Matcher(nlp.vocab)
+    for i, pattern in enumerate(PATTERNS):
+        ours.add(f"p{i}", [pattern])
+        stock.add(f"p{i}", [pattern])
+    doc = nlp(TEXT)
+    assert sorted(ours(doc)) == sorted(stock(doc)) and len(stock(doc)) >= 12
+    sentences = [(s.start, s.end) for s in doc.sents]
+    per_sentence = [sorted((k, s.start + a, s.start + b) for k, a, b in stock(s)) for s in doc.sents]
+    assert [sorted(m) for m in ours.match_segments(doc, sentences)] == per_sentence
+    span = doc[3:30]
+    assert sorted(ours(span)) == sorted(stock(span))

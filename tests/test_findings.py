@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+import spacy
+from medspacy.ner import TargetMatcher
+from spacy.util import filter_spans
+
 from extractor.document import plain_text_document
+from extractor.nlp import target_rule
+from extractor.tokenizer import WarmTokenizer
 
 
 def concepts(reviewer, text: str) -> list[tuple[str, str]]:
@@ -41,3 +50,39 @@ def test_every_finding_carries_its_rule_sentence_section_and_cues(reviewer):
     assert finding.qualifiers.family
     assert {cue.qualifier for cue in finding.qualifiers.cues} == {"family"}
     assert any(cue.text.lower() == "mother" for cue in finding.qualifiers.cues)
+
+
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_notes"
+DEV_NOTES = sorted(SAMPLES.glob("dev/d*/*.note"))[::4]
+
+
+def _note_text(note: Path) -> str:
+    return "\n".join(line for line in note.read_text().splitlines() if not line.startswith("@"))
+
+
+@pytest.mark.parametrize("note", DEV_NOTES, ids=lambda p: p.parent.name + "/" + p.name)
+def test_targets_are_stock_medspacys(reviewer, note):
+    """Targets (token patterns served by extractor/token_matcher.py) = medspaCy's TargetMatcher with spaCy's Matcher."""
+    nlp = reviewer.nlp
+    lower = TargetMatcher(nlp, name="stock_targets", result_type=None)
+    exact = TargetMatcher(nlp, name="stock_targets_exact", phrase_matcher_attr="ORTH", result_type=None)
+    rules = [target_rule(spec) for spec in reviewer.rules.targets]
+    lower.add([r for r in rules if not r.metadata.get("case_sensitive")])
+    exact.add([r for r in rules if r.metadata.get("case_sensitive")])
+    text = _note_text(note)
+    doc = nlp.make_doc(text)
+
+    def spans(found) -> list[tuple[int, int, str, str]]:
+        return [(s.start, s.end, s.label_, s._.target_rule.metadata["id"]) for s in found]
+
+    ours = spans(nlp.get_pipe("chartcheck_targets")(nlp.make_doc(text)).ents)
+    assert ours and ours == spans(filter_spans(lower(doc) + exact(doc)))
+
+
+@pytest.mark.parametrize("note", DEV_NOTES, ids=lambda p: p.parent.name + "/" + p.name)
+def test_warm_tokenizer_gives_spacys_tokens(note):
+    text = _note_text(note)
+    plain = spacy.blank("en").tokenizer
+    warm = WarmTokenizer(spacy.blank("en").tokenizer)
+    for _ in range(2):  # cold, then from the cache
+        assert [(t.text, t.whitespace_) for t in warm(text)] == [(t.text, t.whitespace_) for t in plain(text)]
