@@ -33,7 +33,8 @@ def _address_space() -> int:
         return int(statm.read().split()[0]) * resource.getpagesize()
 
 
-def _limit_memory(extra_mb: int) -> None:
+def limit_memory(extra_mb: int) -> None:
+    """Cap this process's address space at what it uses now plus `extra_mb`."""
     limit = _address_space() + extra_mb * MB
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
@@ -43,7 +44,7 @@ def serve(conn: Connection, memory_mb: int) -> None:
     from app.review import process_reviewer
 
     reviewer = process_reviewer()
-    _limit_memory(memory_mb)
+    limit_memory(memory_mb)
     conn.send(("ready",))
     while True:
         try:
@@ -63,7 +64,8 @@ def serve(conn: Connection, memory_mb: int) -> None:
             conn.send(("error", f"internal error while processing ({type(error).__name__}); the team has been told"))
 
 
-def run(conn: Connection, reviewer, job: Job, memory_mb: int) -> None:  # type: ignore[no-untyped-def]
+def run(conn, reviewer, job: Job, memory_mb: int) -> None:  # type: ignore[no-untyped-def]
+    """Process one job, reporting through conn.send(message): a pipe to the server, or a CaseRecorder."""
     from extractor.read import read_document
 
     documents = []
