@@ -14,7 +14,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import or_, update
 from sqlalchemy.orm import Session
 
-from app import audit, callbacks
+from app import audit, callbacks, metrics
 from app.db import Database
 from app.settings import Settings
 from app.tables import Blob, Case, Document
@@ -132,10 +132,14 @@ class CaseRecorder:
             self.document(message[1], "done", pages=message[2])
         elif kind == "document_failed":
             self.document(message[1], "failed", error_kind=message[2], error=message[3])
+        elif kind == "timing":
+            metrics.observe(message)
         elif kind == "result":
             self.finish(message[1])
+            metrics.CASES.labels("done").inc()
         elif kind == "error":
             self.fail(message[1])
+            metrics.CASES.labels("failed").inc()
 
     # -- writes, each fenced by the claim --
     def _mine(self):  # type: ignore[no-untyped-def]

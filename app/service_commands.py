@@ -39,6 +39,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    # Before any metric exists: the pool's processes write their figures here, the main process serves the sum.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="chartcheck-metrics-"))
+    from app.metrics import serve_worker_metrics
     from app.tasks import worker_main
 
     settings = _settings(args, broker_url=args.broker)
@@ -50,6 +56,8 @@ def cmd_worker(args: argparse.Namespace) -> int:
               "(CHARTCHECK_DATABASE_URL=postgresql+psycopg://...)", file=sys.stderr)
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     _database(settings).dispose()  # the schema is current before the first case
+    if args.metrics_port:
+        serve_worker_metrics(args.metrics_port, args.metrics_host)
     worker_main(settings, concurrency=args.concurrency or settings.workers or 1, name=args.name)
     return 0
 
@@ -116,6 +124,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     worker.add_argument("--broker", default=None, help="broker URL (default CHARTCHECK_BROKER_URL)")
     worker.add_argument("--concurrency", type=int, default=None, help="processes (default: one per core)")
     worker.add_argument("--name", default=None, help="worker node name (default chartcheck-HOST-PID)")
+    worker.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="address for the metrics (0.0.0.0 for all)")
     data_dir(worker)
     worker.set_defaults(func=cmd_worker)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import resource
+import time
 import traceback
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -70,6 +71,7 @@ def run(conn, reviewer, job: Job, memory_mb: int) -> None:  # type: ignore[no-un
 
     documents = []
     for doc_id, name, data in job.documents:
+        started = time.perf_counter()
         def progress(done: int, total: int, doc_id: int = doc_id) -> None:
             conn.send(("progress", doc_id, done, total))
 
@@ -82,10 +84,13 @@ def run(conn, reviewer, job: Job, memory_mb: int) -> None:  # type: ignore[no-un
             conn.send(("document_failed", doc_id, "memory", f"reading it needs more than the {memory_mb} MB limit"))
             continue
         info = document.info()
+        conn.send(("timing", "extract", time.perf_counter() - started, len(info.pages)))
         conn.send(("document_done", doc_id, [page.model_dump(mode="json") for page in info.pages]))
         documents.append(document)
     if not documents:
         conn.send(("error", "no submitted document could be read"))
         return
+    started = time.perf_counter()
     determination = reviewer.review_documents(documents, ReviewRequest(**job.request))
+    conn.send(("timing", "analyze", time.perf_counter() - started, 0))
     conn.send(("result", determination.model_dump(mode="json")))

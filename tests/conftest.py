@@ -233,12 +233,12 @@ class RedisServer:
             self.process = None
 
 
-def start_worker(data: Path, database_url: str, broker_url: str, name: str, **env: str) -> subprocess.Popen:
+def start_worker(data: Path, database_url: str, broker_url: str, name: str, *args: str, **env: str) -> subprocess.Popen:
     """`chartcheck worker` in its own process group (so a test can SIGKILL the whole worker)."""
     log = (data / f"{name}.log").open("a")
     settings = {"CHARTCHECK_DATABASE_URL": database_url, "CHARTCHECK_BROKER_URL": broker_url,
                 "CHARTCHECK_DATA_DIR": str(data), **env}
-    process = subprocess.Popen([*CHARTCHECK, "worker", "--concurrency", "1", "--name", name], cwd=ROOT,
+    process = subprocess.Popen([*CHARTCHECK, "worker", "--concurrency", "1", "--name", name, *args], cwd=ROOT,
                                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **settings},
                                start_new_session=True)
     log.close()

@@ -9,9 +9,10 @@ import signal
 import time
 import uuid
 
+import httpx
 import pytest
 
-from conftest import SAMPLES, RedisServer, fresh_postgres, sample_files, start_service, start_worker
+from conftest import SAMPLES, RedisServer, free_port, fresh_postgres, sample_files, start_service, start_worker
 
 FAST = {"lease_s": 8.0, "requeue_after_s": 2.0}
 FAST_ENV = {"CHARTCHECK_LEASE_S": "8", "CHARTCHECK_REQUEUE_AFTER_S": "2"}
@@ -36,8 +37,8 @@ def postgres():
 def workers(tmp_path, postgres, redis):
     started: list = []
 
-    def start(name: str):
-        process = start_worker(tmp_path, postgres, redis.url, name, **FAST_ENV)
+    def start(name: str, *args: str):
+        process = start_worker(tmp_path, postgres, redis.url, name, *args, **FAST_ENV)
         started.append(process)
         return process
 
@@ -79,13 +80,22 @@ def wait_status(service, case_id: str, status: str, timeout: float = 60) -> None
 
 
 def test_a_case_goes_through_a_celery_worker(tmp_path, postgres, redis, workers):
-    workers("w1")
+    port = free_port()
+    workers("w1", "--metrics-port", str(port))
     with start_service(postgres, tmp_path, broker_url=redis.url, **FAST) as service:
         case = service.wait(submit(service), timeout=180)
         assert case["status"] == "done" and case["determination"]["suggested_outcome"] == "meets_criteria"
         assert case["progress"] == {"pages_done": 5, "pages_total": 5}
         holders = [e["detail"].get("worker", "") for e in audit(service, case["id"]) if e["detail"].get("to") == "processing"]
         assert len(holders) == 1 and "@w1:" in holders[0]
+        api_metrics = service.client.get("/metrics", headers=service.as_key()).text
+        assert 'chartcheck_cases{status="done"} 1.0' in api_metrics and "chartcheck_queue_depth 0.0" in api_metrics
+        assert "chartcheck_broker_depth" in api_metrics
+    worker_metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
+    assert 'chartcheck_stage_seconds_count{stage="extract"} 2.0' in worker_metrics
+    assert 'chartcheck_stage_seconds_count{stage="analyze"} 1.0' in worker_metrics
+    assert "chartcheck_pages_processed_total 5.0" in worker_metrics
+    assert 'chartcheck_cases_processed_total{outcome="done"} 1.0' in worker_metrics
 
 
 def test_a_worker_killed_mid_case_loses_nothing(tmp_path, postgres, redis, workers):
