@@ -72,6 +72,7 @@ def _load_once(**_: object) -> None:
     _process["db"] = Database(settings.db_url)  # type: ignore[attr-defined]
     _process["reviewer"] = process_reviewer()
     limit_memory(settings.job_memory_mb)  # type: ignore[attr-defined]
+    log.info("worker process %d ready (pipeline loaded)", os.getpid())
 
 
 def _context() -> tuple[Settings, Database, object]:
