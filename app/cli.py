@@ -108,9 +108,10 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the determination's JSON Schema")
     schema.set_defaults(func=cmd_schema)
 
-    from app import bench, evaluate, negex, service_commands
+    from app import bench, evaluate, loadtest, negex, service_commands
 
     service_commands.register(sub)
+    loadtest.register(sub)
     evaluate.register(sub)
     negex.register(sub)
     bench.register(sub)

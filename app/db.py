@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,12 +38,22 @@ def alembic_config(url: str):  # type: ignore[no-untyped-def]
     return config
 
 
+# Any fixed number: the PostgreSQL advisory lock that lets one process at a time migrate.
+MIGRATION_LOCK = 5_015_620_001
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema up to the newest migration (creates it on an empty database)."""
+    """Bring the schema up to the newest migration (creates it on an empty database). Several processes starting
+    at once (API processes, workers) take turns: on PostgreSQL under an advisory lock, on SQLite under its write
+    lock; whoever comes second finds the schema current."""
     from alembic import command
 
     config = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        elif engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

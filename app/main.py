@@ -16,6 +16,8 @@ from app import web
 from app.callbacks import Notifier
 from app.db import Database
 from app.jobs import JobRunner
+from app.metrics import api_registry
+from app.tasks import CeleryDispatcher
 from app.security import VerifiedKeys
 from app.settings import Settings
 
@@ -29,9 +31,10 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = Database(settings.db_url)
         db.migrate()
-        jobs = JobRunner(db, settings)
+        jobs = CeleryDispatcher(db, settings) if settings.broker_url else JobRunner(db, settings)
         notifier = Notifier(db, settings)
         app.state.db, app.state.jobs, app.state.notifier = db, jobs, notifier
+        app.state.metrics = api_registry(db, jobs)
         jobs.start()
         notifier.start()
         log.info("chartcheck service started with %d worker(s)", settings.workers)

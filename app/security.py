@@ -22,8 +22,8 @@ VERIFIED_KEY_TTL_S = 300.0
 PERMISSIONS: dict[str, frozenset[str]] = {
     "intake": frozenset({"case:create", "case:status"}),
     "reviewer": frozenset({"case:status", "case:read", "case:decide", "file:download"}),
-    "admin": frozenset({"case:status", "users:manage", "keys:manage", "audit:read"}),
-    "system": frozenset({"case:create", "case:status", "case:read", "file:download"}),
+    "admin": frozenset({"case:status", "users:manage", "keys:manage", "audit:read", "metrics:read"}),
+    "system": frozenset({"case:create", "case:status", "case:read", "file:download", "metrics:read"}),
 }
 
 

@@ -38,6 +38,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+
+    # Before any metric exists: the pool's processes write their figures here, the main process serves the sum.
+    os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="chartcheck-metrics-"))
+    from app.metrics import serve_worker_metrics
+    from app.tasks import worker_main
+
+    settings = _settings(args, broker_url=args.broker)
+    if not settings.broker_url:
+        print("chartcheck: error: a worker needs a broker: --broker URL or CHARTCHECK_BROKER_URL", file=sys.stderr)
+        return 2
+    if settings.database_url is None or settings.database_url.startswith("sqlite"):
+        print("chartcheck: warning: workers on other machines need a shared database "
+              "(CHARTCHECK_DATABASE_URL=postgresql+psycopg://...)", file=sys.stderr)
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    _database(settings).dispose()  # the schema is current before the first case
+    if args.metrics_port:
+        serve_worker_metrics(args.metrics_port, args.metrics_host)
+    worker_main(settings, concurrency=args.concurrency or settings.workers or 1, name=args.name)
+    return 0
+
+
 def _read_password(prompt: str) -> str:
     if sys.stdin.isatty():
         first = getpass.getpass(prompt)
@@ -95,6 +119,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     serve.add_argument("--workers", type=int, default=None, help="processing processes (default: all cores)")
     data_dir(serve)
     serve.set_defaults(func=cmd_serve)
+
+    worker = sub.add_parser("worker", help="run a Celery worker: processes the cases the API sends to the broker")
+    worker.add_argument("--broker", default=None, help="broker URL (default CHARTCHECK_BROKER_URL)")
+    worker.add_argument("--concurrency", type=int, default=None, help="processes (default: one per core)")
+    worker.add_argument("--name", default=None, help="worker node name (default chartcheck-HOST-PID)")
+    worker.add_argument("--metrics-port", type=int, default=None, help="serve Prometheus metrics on this port")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="address for the metrics (0.0.0.0 for all)")
+    data_dir(worker)
+    worker.set_defaults(func=cmd_worker)
 
     user = sub.add_parser("user", help="manage user accounts").add_subparsers(dest="user_command", required=True)
     add = user.add_parser("add", help="add a user (password from the prompt, or the first line of stdin)")

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     session_hours: float = Field(default=12.0, gt=0, description="how long a sign-in lasts")
     callback_attempts: int = Field(default=6, ge=1, le=20)
     callback_backoff_s: float = Field(default=2.0, gt=0, description="first retry delay; doubles each attempt")
+    broker_url: str | None = Field(default=None, description="Celery broker (e.g. redis://127.0.0.1:6379/0); "
+                                   "unset = the embedded worker processes")
+    lease_s: float = Field(default=120.0, ge=5, description="a Celery worker's claim on a case lapses after this "
+                           "without progress; then another worker takes the case")
+    requeue_after_s: float = Field(default=60.0, ge=1, description="a case queued this long with no message left "
+                                   "in the broker is sent again (the broker lost it)")
     secure_cookies: bool = Field(default=False, description="mark the session cookie Secure (behind HTTPS)")
 
     @field_validator("database_url")

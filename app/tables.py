@@ -99,6 +99,10 @@ class Case(Base):
     pages_total: Mapped[int] = mapped_column(Integer, default=0)
     pages_done: Mapped[int] = mapped_column(Integer, default=0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(200), nullable=True, doc="who holds the case while processing")
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True,
+                                                         doc="the holder's claim lapses after this unless renewed")
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, doc="last sent to the broker")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import resource
+import time
 import traceback
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -33,7 +34,8 @@ def _address_space() -> int:
         return int(statm.read().split()[0]) * resource.getpagesize()
 
 
-def _limit_memory(extra_mb: int) -> None:
+def limit_memory(extra_mb: int) -> None:
+    """Cap this process's address space at what it uses now plus `extra_mb`."""
     limit = _address_space() + extra_mb * MB
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
@@ -43,7 +45,7 @@ def serve(conn: Connection, memory_mb: int) -> None:
     from app.review import process_reviewer
 
     reviewer = process_reviewer()
-    _limit_memory(memory_mb)
+    limit_memory(memory_mb)
     conn.send(("ready",))
     while True:
         try:
@@ -63,11 +65,13 @@ def serve(conn: Connection, memory_mb: int) -> None:
             conn.send(("error", f"internal error while processing ({type(error).__name__}); the team has been told"))
 
 
-def run(conn: Connection, reviewer, job: Job, memory_mb: int) -> None:  # type: ignore[no-untyped-def]
+def run(conn, reviewer, job: Job, memory_mb: int) -> None:  # type: ignore[no-untyped-def]
+    """Process one job, reporting through conn.send(message): a pipe to the server, or a CaseRecorder."""
     from extractor.read import read_document
 
     documents = []
     for doc_id, name, data in job.documents:
+        started = time.perf_counter()
         def progress(done: int, total: int, doc_id: int = doc_id) -> None:
             conn.send(("progress", doc_id, done, total))
 
@@ -80,10 +84,13 @@ def run(conn: Connection, reviewer, job: Job, memory_mb: int) -> None:  # type: 
             conn.send(("document_failed", doc_id, "memory", f"reading it needs more than the {memory_mb} MB limit"))
             continue
         info = document.info()
+        conn.send(("timing", "extract", time.perf_counter() - started, len(info.pages)))
         conn.send(("document_done", doc_id, [page.model_dump(mode="json") for page in info.pages]))
         documents.append(document)
     if not documents:
         conn.send(("error", "no submitted document could be read"))
         return
+    started = time.perf_counter()
     determination = reviewer.review_documents(documents, ReviewRequest(**job.request))
+    conn.send(("timing", "analyze", time.perf_counter() - started, 0))
     conn.send(("result", determination.model_dump(mode="json")))

@@ -174,3 +174,72 @@ def first_key(data: Path) -> str:
     created = run("apikey", "create", "--name", "um-platform", "--data-dir", str(data))
     assert created.returncode == 0, created.stderr
     return created.stdout.strip().splitlines()[-1]
+
+
+# --- scale-out: a private Redis, a fresh PostgreSQL database, Celery worker processes ---------------------------------
+def fresh_postgres():
+    """Context manager: the URL of a new, empty PostgreSQL database, dropped afterwards."""
+    import contextlib
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    @contextlib.contextmanager
+    def database():
+        name = f"chartcheck_test_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            admin.dispose()
+
+    return database()
+
+
+class RedisServer:
+    """A Redis of the test's own on a free port, keeping nothing on disk (as the machine's broker), restartable."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port = free_port()
+        self.folder = folder
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while True:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            assert time.monotonic() < deadline, "redis-server did not start"
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(10)
+            self.process = None
+
+
+def start_worker(data: Path, database_url: str, broker_url: str, name: str, *args: str, **env: str) -> subprocess.Popen:
+    """`chartcheck worker` in its own process group (so a test can SIGKILL the whole worker)."""
+    log = (data / f"{name}.log").open("a")
+    settings = {"CHARTCHECK_DATABASE_URL": database_url, "CHARTCHECK_BROKER_URL": broker_url,
+                "CHARTCHECK_DATA_DIR": str(data), **env}
+    process = subprocess.Popen([*CHARTCHECK, "worker", "--concurrency", "1", "--name", name, *args], cwd=ROOT,
+                               stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **settings},
+                               start_new_session=True)
+    log.close()
+    return process

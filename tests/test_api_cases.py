@@ -172,3 +172,13 @@ def test_openapi_lists_the_versioned_routes(service):
     spec = service.client.get("/openapi.json").json()
     assert "/api/v1/cases" in spec["paths"] and "/api/v1/cases/{case_id}/finalize" in spec["paths"]
     assert service.client.get("/docs").status_code == 200
+
+
+def test_metrics_for_keys_and_admins(service, done_case):
+    text = service.client.get("/metrics", headers=service.as_key()).text
+    assert 'chartcheck_cases{status="done"}' in text and "chartcheck_queue_depth" in text
+    assert 'chartcheck_stage_seconds_count{stage="analyze"}' in text  # embedded workers report to the API process
+    intake, _ = service.login("intake")
+    assert intake.get("/metrics").status_code == 403
+    admin, _ = service.login("admin")
+    assert admin.get("/metrics").status_code == 200

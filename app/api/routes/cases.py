@@ -56,7 +56,7 @@ def create_case(
         external_reference or None, callback_url, expedited,
     )
     if created:
-        request.app.state.jobs.notify()
+        request.app.state.jobs.notify(case_id)
     with db.session() as session:
         case = cases.get_case(session, case_id)
         body = schemas.CaseCreated(

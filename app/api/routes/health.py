@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+
+from app.api.deps import CanReadMetrics
+from app.metrics import render
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -13,6 +16,13 @@ router = APIRouter(tags=["health"])
 @router.get("/health")
 def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+@router.get("/metrics", response_class=Response)
+def metrics(request: Request, principal: CanReadMetrics) -> Response:
+    """Prometheus metrics (an API key or an admin): cases by status, queue depth, failures, pages, stage durations."""
+    body, content_type = render(request.app.state.metrics)
+    return Response(body, media_type=content_type)
 
 
 @router.get("/ready")
