@@ -9,7 +9,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.db import Database
@@ -59,6 +59,8 @@ class Notifier(threading.Thread):
             ).all()
             work = [(c.id, c.url, c.payload) for c in due]
         for callback_id, url, payload in work:
+            if not self.claim(callback_id):
+                continue  # another API process is delivering it
             error = self.post(url, payload)
             with self.db.session() as session:
                 callback = session.get(Callback, callback_id)
@@ -77,6 +79,17 @@ class Notifier(threading.Thread):
                 else:
                     delay = self.settings.callback_backoff_s * 2 ** (callback.attempts - 1)
                     callback.next_attempt_at = datetime.now(timezone.utc) + timedelta(seconds=delay)
+
+    def claim(self, callback_id: int) -> bool:
+        """Hold the notice while posting it: push its next attempt past the post's timeout, if still due."""
+        moment = datetime.now(timezone.utc)
+        with self.db.session() as session:
+            held = session.execute(
+                update(Callback).where(Callback.id == callback_id, Callback.status == "pending",
+                                       Callback.next_attempt_at <= moment)
+                .values(next_attempt_at=moment + timedelta(seconds=TIMEOUT_S * 2))
+            )
+            return held.rowcount == 1
 
     def post(self, url: str, payload: dict) -> str | None:
         try:

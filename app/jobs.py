@@ -166,7 +166,7 @@ class Slot(threading.Thread):
                 self.stop_process()
                 reason = f"the worker process stopped (exit code {exitcode}) while processing"
                 if exitcode is not None and exitcode < 0:
-                    reason += " (killed: usually the memory limit)"
+                    reason += f" (killed by signal {-exitcode}; e.g. the system ran out of memory)"
                 retry_or_fail(db, settings, case_id, reason)
                 return
             try:

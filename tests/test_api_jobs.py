@@ -36,6 +36,16 @@ def events(service, case_id: str) -> list[dict]:
         return [{"action": r.action, "actor": r.actor, "detail": r.detail} for r in rows]
 
 
+def kill_worker_mid_case(service, case_id: str) -> None:
+    """SIGKILL the worker process once it has started on the case."""
+    slot = service.app.state.jobs.slots[0]
+    deadline = time.monotonic() + 60
+    while service.client.get(f"/api/v1/cases/{case_id}", headers=service.as_key()).json()["status"] != "processing":
+        assert time.monotonic() < deadline, "the case never started"
+        time.sleep(0.02)
+    os.kill(slot.process.pid, signal.SIGKILL)
+
+
 def test_a_case_left_processing_by_a_crash_is_finished_after_restart(database_url, tmp_path):
     from app.tables import Case
 
@@ -66,13 +76,8 @@ def test_an_overrunning_case_fails_with_a_reason_and_the_worker_is_replaced(data
 
 def test_a_worker_killed_mid_case_loses_nothing(database_url, tmp_path):
     with start_service(database_url, tmp_path, job_attempts=2) as service:
-        case_id = submit(service, sample_files("d03"))
-        slot = service.app.state.jobs.slots[0]
-        deadline = time.monotonic() + 60
-        while service.client.get(f"/api/v1/cases/{case_id}", headers=service.as_key()).json()["status"] != "processing":
-            assert time.monotonic() < deadline, "the case never started"
-            time.sleep(0.02)
-        os.kill(slot.process.pid, signal.SIGKILL)
+        case_id = submit(service, sample_files("d03"))  # a faxed scan: OCR keeps the worker busy for seconds
+        kill_worker_mid_case(service, case_id)
         case = service.wait(case_id)
         assert case["status"] == "done" and case["determination"] is not None
         actions = [e["action"] for e in events(service, case_id)]
@@ -82,13 +87,8 @@ def test_a_worker_killed_mid_case_loses_nothing(database_url, tmp_path):
 
 def test_a_case_that_keeps_killing_its_worker_fails_readably(database_url, tmp_path):
     with start_service(database_url, tmp_path, job_attempts=1) as service:
-        case_id = submit(service, sample_files("d03"))
-        slot = service.app.state.jobs.slots[0]
-        deadline = time.monotonic() + 60
-        while service.client.get(f"/api/v1/cases/{case_id}", headers=service.as_key()).json()["status"] != "processing":
-            assert time.monotonic() < deadline
-            time.sleep(0.02)
-        os.kill(slot.process.pid, signal.SIGKILL)
+        case_id = submit(service, sample_files("d03"))  # a faxed scan: OCR keeps the worker busy for seconds
+        kill_worker_mid_case(service, case_id)
         case = service.wait(case_id)
         assert case["status"] == "failed"
         assert "worker process stopped" in case["error"] and "tried 1 times" in case["error"]

@@ -116,3 +116,22 @@ def test_a_server_stopped_mid_case_finishes_it_after_restart(tmp_path, stop):
     finally:
         process.terminate()
         process.wait(30)
+
+
+def test_many_submissions_at_once_all_answer(served):
+    """Regression: each request held a pooled connection for its caller while waiting for another for its work,
+    so a burst of submissions starved the pool and got 500s."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    base, key, _ = served
+    note = (SAMPLES / "dev" / "d01" / "surgonc_visit_2026-10-20.pdf").read_bytes()
+
+    def submit(number: int) -> int:
+        with httpx.Client(base_url=base, headers={"X-API-Key": key}, timeout=120) as client:
+            response = client.post("/api/v1/cases", files=[("files", ("visit.pdf", note, "application/pdf"))],
+                                   data={"request_type": "initial", "external_reference": f"burst-{number}"})
+            return response.status_code
+
+    with ThreadPoolExecutor(max_workers=48) as pool:
+        statuses = list(pool.map(submit, range(48)))
+    assert statuses == [202] * 48

@@ -20,7 +20,7 @@ router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
 READ_CHUNK = 1024 * 1024
 
 
-def _read_upload(upload: UploadFile, position: int, limit: int) -> cases.Upload:
+def read_upload(upload: UploadFile, position: int, limit: int) -> cases.Upload:
     """The file's bytes, reading at most one byte past the limit (check_file then names it too large)."""
     data = bytearray()
     while len(data) <= limit:
@@ -47,7 +47,7 @@ def create_case(
     callback_url: Annotated[str | None, Form(max_length=2000)] = None,
     expedited: Annotated[bool, Form()] = False,
 ) -> JSONResponse:
-    sent = [_read_upload(f, i, settings.max_upload_bytes) for i, f in enumerate(files or [])]
+    sent = [read_upload(f, i, settings.max_upload_bytes) for i, f in enumerate(files or [])]
     if uploads:
         with db.session() as session:
             sent += cases.staged_uploads(session, uploads, start=len(sent))

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from app import cases
 from app.api.deps import CanCreate, DbDep, SettingsDep
-from app.api.routes.cases import _read_upload
+from app.api.routes.cases import read_upload
 from app.api.schemas import UploadRejected
 
 router = APIRouter(prefix="/api/v1/uploads", tags=["cases"])
@@ -26,6 +26,6 @@ class Staged(BaseModel):
              responses={413: {"model": UploadRejected}, 422: {"model": UploadRejected}})
 def stage(db: DbDep, settings: SettingsDep, principal: CanCreate,
           file: Annotated[UploadFile, File(description="one PDF (or .txt note)")]) -> Staged:
-    upload = _read_upload(file, 0, settings.max_upload_bytes)
+    upload = read_upload(file, 0, settings.max_upload_bytes)
     digest, pages = cases.stage_upload(db, settings, upload)
     return Staged(sha256=digest, filename=upload.filename, size=len(upload.data), pages=pages)
