@@ -37,6 +37,12 @@ def test_a_submitted_case_is_processed_to_the_same_determination_as_the_cli(serv
     assert done_case["documents"][1]["pages"][0]["source"] == "text"
 
 
+def test_the_status_read_is_light(service, done_case):
+    body = service.client.get(f"/api/v1/cases/{done_case['id']}/status", headers=service.as_key()).json()
+    assert body["status"] == "done" and body["progress"] == {"pages_done": 5, "pages_total": 5}
+    assert "determination" not in body and "documents" not in body
+
+
 def test_the_determination_alone_is_the_contract(service, done_case):
     response = service.client.get(f"/api/v1/cases/{done_case['id']}/determination", headers=service.as_key())
     assert response.status_code == 200

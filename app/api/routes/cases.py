@@ -87,6 +87,12 @@ def read_case(case_id: str, session: SessionDep, principal: CanSeeStatus) -> sch
     return cases.detail(case, principal)
 
 
+@router.get("/{case_id}/status", response_model=schemas.CaseSummary)
+def read_status(case_id: str, session: SessionDep, principal: CanSeeStatus) -> schemas.CaseSummary:
+    """Status and progress only: the light read for polling while a case is processed."""
+    return cases.summary(cases.get_case(session, case_id), principal)
+
+
 @router.get("/{case_id}/determination", response_model=Determination)
 def read_determination(case_id: str, session: SessionDep, principal: CanRead) -> Determination:
     """The pre-filled determination alone (the contract), once the case is done."""
