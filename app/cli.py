@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.settings import SettingsError
+from app.errors import SettingsError
 from extractor.errors import RuleFileError, UnreadableDocument
 from models import Determination, ReviewRequest
 

@@ -26,8 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import httpx
-
 CHARTCHECK = [sys.executable, "-m", "app.cli"]
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_notes" / "dev"
 BAD_PDF = b"%PDF-1.4\n" + bytes(range(256)) * 8  # damaged: refused at upload with a 422, by design
@@ -126,6 +124,8 @@ class Stack:
         log.close()
 
     def _wait_ready(self, timeout: float = 180) -> None:
+        import httpx
+
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             loaded = sum((self.folder / f"worker{n + 1}.log").read_text().count("pipeline loaded")
@@ -159,6 +159,8 @@ class Stack:
 
 
 def load(stack: Stack, cases: int, bad_every: int, pool: list[list[Path]], timeout: float) -> Run:
+    import httpx
+
     run = Run(workers=stack.workers)
     headers = {"X-API-Key": stack.key}
     payloads = {tuple(paths): [(p.name, p.read_bytes()) for p in paths] for paths in pool}

@@ -8,12 +8,13 @@ import getpass
 import logging
 import sys
 
-from app.settings import SettingsError, load_settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 def _settings(args: argparse.Namespace, **more: object):  # type: ignore[no-untyped-def]
+    from app.settings import load_settings
+
     return load_settings(data_dir=args.data_dir, **more)
 
 
@@ -142,5 +143,3 @@ def register(sub: argparse._SubParsersAction) -> None:
     data_dir(create)
     create.set_defaults(func=cmd_apikey_create)
 
-
-__all__ = ["register", "SettingsError"]

@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.errors import SettingsError
+
 DEFAULT_DATA_DIR = Path("chartcheck-data")
 MAX_PAGES = 500  # extractor.pdf.MAX_PAGES: the reader refuses longer PDFs
 MB = 1024 * 1024
@@ -73,10 +75,6 @@ class Settings(BaseSettings):
     @property
     def max_upload_bytes(self) -> int:
         return self.max_upload_mb * MB
-
-
-class SettingsError(Exception):
-    """Settings that cannot be used; the message names each bad setting and why."""
 
 
 def load_settings(**overrides: object) -> Settings:
