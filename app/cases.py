@@ -21,9 +21,9 @@ from app.db import Database
 from app.security import Principal
 from app.settings import Settings
 from app.tables import Blob, Case, CriterionDecision, Document
-from extractor.errors import EmptyFile, NotAPdf, TooLarge, UnreadableDocument
+from extractor.errors import TooLarge, UnreadableDocument
 from extractor.pdf import open_pdf
-from extractor.read import TEXT_SUFFIXES
+from extractor.read import decode_text, file_kind
 from models import Determination
 
 MAX_FILENAME = 255
@@ -62,28 +62,20 @@ def clean_filename(name: str | None, position: int) -> str:
 def check_file(upload: Upload, settings: Settings) -> int:
     """Quick checks before a file is accepted; returns its page count or raises a named UnreadableDocument."""
     name, data = upload.filename, upload.data
-    if not data:
-        raise EmptyFile(name, "the file is empty (0 bytes)")
+    kind = file_kind(name, data)
     if len(data) > settings.max_upload_bytes:
         raise TooLarge(name, f"the file is larger than the {settings.max_upload_mb} MB limit")
-    if data.lstrip()[:5] == b"%PDF-":
-        document = open_pdf(name, data)
-        try:
-            pages = len(document)
-        finally:
-            document.close()
-        if pages > settings.max_pages:
-            raise TooLarge(name, f"the PDF has {pages} pages; at most {settings.max_pages} are accepted")
-        return pages
-    if name.lower().endswith(TEXT_SUFFIXES):
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            raise NotAPdf(name, "the text file is not UTF-8") from None
+    if kind == "text":
+        decode_text(name, data)
         return 1
-    if data[:4] in (b"PK\x03\x04", b"\xd0\xcf\x11\xe0") or data[:3] == b"\xff\xd8\xff" or data[:8] == b"\x89PNG\r\n\x1a\n":
-        raise NotAPdf(name, "the file is not a PDF (it looks like an Office document or an image); send it as PDF")
-    raise NotAPdf(name, "the file is not a PDF (no %PDF- header)")
+    document = open_pdf(name, data)
+    try:
+        pages = len(document)
+    finally:
+        document.close()
+    if pages > settings.max_pages:
+        raise TooLarge(name, f"the PDF has {pages} pages; at most {settings.max_pages} are accepted")
+    return pages
 
 
 def staged_uploads(session: Session, raw: str, start: int = 0) -> list[Upload]:
