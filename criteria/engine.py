@@ -56,11 +56,13 @@ def _anywhere(findings: list[Finding], requirements: list[Requirement]) -> list[
 
 
 def _same_document(findings: list[Finding], requirements: list[Requirement]) -> list[Finding] | None:
+    """Met when one document satisfies every requirement; the evidence comes from every document that does."""
+    chosen: list[Finding] = []
     for document in dict.fromkeys(f.document for f in findings):
-        chosen = _anywhere([f for f in findings if f.document == document], requirements)
-        if chosen is not None:
-            return chosen
-    return None
+        found = _anywhere([f for f in findings if f.document == document], requirements)
+        if found is not None:
+            chosen.extend(found)
+    return chosen or None
 
 
 SCOPES: dict[str, ScopeFn] = {"anywhere": _anywhere, "same_document": _same_document}

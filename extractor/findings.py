@@ -160,11 +160,13 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
         meta = metas.get(raw_meta["id"]) or metas.setdefault(raw_meta["id"], TargetMeta.model_validate(raw_meta))
         if meta.belongs_to and not _belongs_to_first(ents, index, meta.belongs_to, by_start):
             continue
+        section = by_start.at(ent.start_char)
+        if meta.in_sections and (section is None or section[2] not in meta.in_sections):
+            continue
         s_start, s_end = _sentence_bounds(ent, text)
         sentence = text[s_start:s_end]
         if not _nearby_ok(meta, document.clean_text[s_start:s_end]):
             continue
-        section = by_start.at(ent.start_char)
         qualifiers = _cues_and_flags(ent, section)
         page = document.page_at(ent.start_char, ent.end_char)
         if (s_start, s_end) not in boxes_by_sentence:
@@ -214,12 +216,12 @@ def section_findings(
     document: TextDocument, sections: list[SectionInfo]
 ) -> list[Finding]:
     """One finding per documented section (concept ``section:<category>``), citing its heading and the first lines
-    of its body (where the exam, history or assessment begins); furniture lines are skipped when counting lines."""
+    of its body (where the exam, history or assessment begins); furniture lines are skipped when counting lines.
+    Every section counts, not only the first of its kind: a note's "Vitals" heading comes before its "Physical Exam"."""
     text = document.text
     found: list[Finding] = []
-    seen: set[str] = set()
     for _start, end, category, _qualifier, title in sections:
-        if title is None or category in seen:
+        if title is None:
             continue
         body = document.clean_text[title.end_char : end]
         if len(body.replace(" ", "").replace("\n", "")) < MIN_SECTION_BODY:
@@ -229,7 +231,6 @@ def section_findings(
         # the cite stops before page furniture (a footer or banner is never evidence)
         cite_end = min([cite_end] + [a for a, _ in document.furniture if cite_start < a < cite_end])
         cite_end = cite_start + len(text[cite_start:cite_end].rstrip())
-        seen.add(category)
         found.append(
             Finding(
                 concept=f"section:{category}",

@@ -67,6 +67,9 @@ class TargetMeta(RuleMeta):
     unless_nearby: list[str] = Field(
         default_factory=list, description="...except when one of these word prefixes is in the sentence too"
     )
+    in_sections: list[str] = Field(
+        default_factory=list, description="the mention counts only inside a section of one of these categories"
+    )
     belongs_to: list[str] = Field(
         default_factory=list,
         description="the mention belongs to the nearest of these concepts named before it in its section; it counts "

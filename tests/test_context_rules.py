@@ -51,12 +51,17 @@ EXAMPLES = [
     "Denies fevers, chills, weight loss, or new <ent negated>adenopathy</ent>.",
     "Lymph nodes: no cervical, supraclavicular or <ent negated>axillary lymphadenopathy</ent>.",
     "No <ent negated>recurrent melanoma</ent> on exam today.",
-    "No <ent negated>new in-transit</ent> metastases since the last visit.",
+    "No <ent negated>new in-transit metastases</ent> since the last visit.",
     "She remains NED from her <ent negated>melanoma</ent>.",
     "<ent negated>Nodal disease</ent> has resolved after two injections.",
     "No <ent negated>lymphadenopathy</ent>, but there are several <ent>in-transit nodules</ent> on the calf.",
     "No fevers or chills. <ent>In-transit nodules</ent> on the calf are larger.",
     "CT shows no change in the size of the <ent>in-transit nodules</ent>.",
+    # a contrasting conjunction or a clause break ends a cue's scope
+    "Surgical excision of the remaining lesions is not an option; she remains <ent>unresectable</ent>.",
+    "The scar is not indurated, however <ent>in-transit nodules</ent> are present proximally.",
+    # "free" in a free flap is surgery, not a negation ("pain free")
+    "Her lesions are <ent>not resectable</ent>: it would require a free tissue transfer.",
     # target phrases that contain a cue word are findings, not negations
     "The lesions are <ent>not amenable to resection</ent>.",
     "Given the number of lesions, <ent>surgery is not feasible</ent>.",

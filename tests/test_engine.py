@@ -140,6 +140,22 @@ def test_office_visit_needs_history_exam_and_assessment_in_one_document():
     assert status(determine(split, POLICY, INITIAL), "office_visit_documentation") == "insufficient"
 
 
+def test_office_visit_evidence_comes_from_every_complete_visit_note_and_not_from_a_partial_one():
+    def note(doc: str, *sections: str) -> list[Finding]:
+        return [finding(f"section:{name}", doc=doc, at=100 * k) for k, name in enumerate(sections)]
+
+    visits = (
+        note("derm.pdf", "chief_complaint", "physical_exam", "assessment_and_plan")
+        + note("path.pdf", "history_of_present_illness")
+        + note("surgonc.pdf", "history_of_present_illness", "physical_exam", "assessment_and_plan")
+    )
+    result = determine(visits, POLICY, INITIAL).criterion("office_visit_documentation")
+    assert result.status == "met"
+    assert {e.document for e in result.evidence} == {"derm.pdf", "surgonc.pdf"}
+    assert {(e.document, e.concept) for e in result.evidence if e.concept == "section:physical_exam"} == {
+        ("derm.pdf", "section:physical_exam"), ("surgonc.pdf", "section:physical_exam")}
+
+
 def test_safety_flags_are_raised_with_evidence_and_do_not_change_the_outcome():
     findings = ELIGIBLE + [finding("pregnancy", at=300), finding("immunocompromised", at=310, negated=True)]
     det = determine(findings, POLICY, INITIAL)

@@ -40,6 +40,60 @@ def test_a_recurrence_after_the_melanoma_counts(reviewer):
     assert len(recurrences) >= 2
 
 
+def affirmed(reviewer, text: str, concept: str) -> list[str]:
+    found = reviewer.findings(plain_text_document("note.txt", "0", text))
+    return [f.matched_text for f in found if f.concept == concept and not f.qualifiers.active()]
+
+
+# How surgeons say a lesion cannot be operated on, without the word "unresectable".
+UNRESECTABLE_SAYINGS = [
+    "There are too many satellite papules to excise without a large graft.",
+    "Per the thoracic surgeon, the pulmonary metastases are too numerous and bilateral to resect.",
+    "The disease now extends from the wrist to the upper arm and still cannot be removed surgically.",
+    "Per Dr. Lee these lesions are not excisable.",
+    "He does not recommend re-excision of the back.",
+    "I would not offer him surgery.",
+    "There is no operation I can offer that would clear these nodules.",
+    "The only surgery that would remove all of the disease would be a below-knee amputation.",
+    "I do not think she would tolerate a long anesthetic.",
+    "Surgical excision of the remaining lesions is not an option.",
+    "Her lesions are not resectable: excision would need a free tissue transfer.",
+]
+
+
+@pytest.mark.parametrize("text", UNRESECTABLE_SAYINGS)
+def test_unresectable_in_a_surgeons_own_words(reviewer, text):
+    assert affirmed(reviewer, text, "unresectable"), text
+
+
+# The drug's indication is not a statement about this patient's lesions.
+@pytest.mark.parametrize("text", [
+    "I explained that Imlygic is used for recurrent melanoma that cannot be removed surgically.",
+    "T-VEC is for melanoma lesions that cannot be removed surgically.",
+])
+def test_the_drugs_indication_is_not_the_patients_resectability(reviewer, text):
+    assert not affirmed(reviewer, text, "unresectable")
+
+
+def test_a_lesion_felt_on_exam_is_an_injectable_site_but_not_one_in_history_or_a_label(reviewer):
+    exam = "PHYSICAL EXAM\nR axilla: hard, fixed mass at the apex, about 4 cm.\nL groin: firm, mobile 2 cm node.\n"
+    found = affirmed(reviewer, exam, "injectable_site")
+    assert "mass" in found and any(words.endswith("2 cm node") for words in found)
+    label_only = "PHYSICAL EXAM\nLymph nodes: no cervical, supraclavicular or axillary lymphadenopathy.\n"
+    assert not affirmed(reviewer, label_only, "injectable_site")
+    history = "HISTORY OF PRESENT ILLNESS\nShe noticed a firm mass in the left axilla last month.\n"
+    assert "mass" not in affirmed(reviewer, history, "injectable_site")
+    visceral = "PHYSICAL EXAM\nAbdomen: firm mass in the right upper quadrant, liver edge palpable.\n"
+    assert not affirmed(reviewer, visceral, "injectable_site")
+
+
+def test_new_lesions_on_treatment_are_progression_and_a_healed_scar_is_not_a_response(reviewer):
+    assert affirmed(reviewer, "Five new cutaneous lesions have appeared on the scalp.", "progression")
+    assert not affirmed(reviewer, "No new lesions have appeared during treatment.", "progression")
+    assert not affirmed(reviewer, "Skin: healed SCCIS sites on the dorsal hands, well-healed WLE scar.", "response")
+    assert affirmed(reviewer, "We recommend stopping T-VEC because of progression.", "progression")
+
+
 def test_every_finding_carries_its_rule_sentence_section_and_cues(reviewer):
     document = plain_text_document("note.txt", "0", "FAMILY HISTORY\nHer mother had melanoma at 50.\n")
     finding = next(f for f in reviewer.findings(document) if f.concept == "melanoma")
