@@ -119,6 +119,21 @@ def _cite(
     return [_evidence(f, stance, label) for f, label in ordered]
 
 
+def _denied(findings: Iterable[Finding], requirements: list[Requirement]) -> list[Finding]:
+    """Mentions that deny a requirement's concept for this patient ("no skin or nodal lesion", "no new lesions"):
+    negated, and otherwise about the patient and real. A denial of what a criterion needs is evidence against it; a
+    denial of what would contradict it is evidence for it."""
+    others = ("family", "hypothetical", "uncertain")
+    return [
+        f for req in requirements for f in findings
+        if f.concept in req.any_of and f.qualifiers.negated and not any(getattr(f.qualifiers, q) for q in others)
+    ]
+
+
+def _cited(finding: Finding, evidence: list[Evidence]) -> bool:
+    return any(e.document == finding.document and e.start == finding.sentence_start for e in evidence)
+
+
 def _discounted_reason(findings: list[Finding]) -> str:
     kinds = sorted({name for f in findings for name in f.qualifiers.active() if name in DISCOUNTING or name == "historical"})
     return f" Only {', '.join(kinds)} mentions were found." if kinds else ""
@@ -147,9 +162,13 @@ def evaluate_criterion(
         reason = criterion.reasons.met if criterion.when_both == "met" else (criterion.reasons.not_met or "")
         return result(criterion.when_both, reason, evidence)
     if support is not None:
-        return result("met", criterion.reasons.met, cite(support, "supports", criterion.requires))
+        evidence = cite(support, "supports", criterion.requires)
+        denials = [f for f in _denied(findings, criterion.contradicted_by) if not _cited(f, evidence)]
+        return result("met", criterion.reasons.met, evidence + cite(denials, "supports"))
     if contra:
-        return result("not_met", criterion.reasons.not_met or "", cite(contra, "contradicts"))
+        evidence = cite(contra, "contradicts")
+        denials = [f for f in _denied(findings, criterion.requires) if not _cited(f, evidence)]
+        return result("not_met", criterion.reasons.not_met or "", evidence + cite(denials, "contradicts"))
     neutral = [f for req in criterion.neutral for f in findings if counts(f, req)]
     if neutral:
         return result("insufficient", criterion.reasons.neutral or criterion.reasons.insufficient, cite(neutral, "contradicts"))

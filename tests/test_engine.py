@@ -156,6 +156,23 @@ def test_office_visit_evidence_comes_from_every_complete_visit_note_and_not_from
         ("derm.pdf", "section:physical_exam"), ("surgonc.pdf", "section:physical_exam")}
 
 
+def test_a_denial_is_evidence_against_what_is_required_and_for_what_would_contradict():
+    no_skin = finding("injectable_site", at=700, negated=True)
+    family_skin = finding("injectable_site", at=720, family=True)
+    liver_only = [f for f in ELIGIBLE if f.concept != "injectable_site"] + [
+        finding("visceral_site", at=600), no_skin, family_skin]
+    result = determine(liver_only, POLICY, INITIAL).criterion("injectable_lesions")
+    assert result.status == "not_met"
+    assert [(e.concept, e.stance) for e in result.evidence] == [("visceral_site", "contradicts"), ("injectable_site", "contradicts")]
+    assert result.evidence[1].start == no_skin.sentence_start  # the family mention is no denial about this patient
+
+    reauth = ReviewRequest(request_type="reauthorization")
+    responding = ELIGIBLE + [finding("response", at=800), finding("progression", at=820, negated=True)]
+    result = determine(responding, POLICY, reauth).criterion("clinical_response")
+    assert result.status == "met"
+    assert [(e.concept, e.stance) for e in result.evidence] == [("response", "supports"), ("progression", "supports")]
+
+
 def test_safety_flags_are_raised_with_evidence_and_do_not_change_the_outcome():
     findings = ELIGIBLE + [finding("pregnancy", at=300), finding("immunocompromised", at=310, negated=True)]
     det = determine(findings, POLICY, INITIAL)

@@ -89,6 +89,9 @@ def test_a_lesion_felt_on_exam_is_an_injectable_site_but_not_one_in_history_or_a
 
 def test_new_lesions_on_treatment_are_progression_and_a_healed_scar_is_not_a_response(reviewer):
     assert affirmed(reviewer, "Five new cutaneous lesions have appeared on the scalp.", "progression")
+    assert affirmed(reviewer, "Five new cutaneous lesions have appeared on the scalp.", "injectable_site")
+    assert affirmed(reviewer, "Two new lesions in the liver on CT.", "progression")
+    assert not affirmed(reviewer, "Two new lesions in the liver on CT.", "injectable_site")
     assert not affirmed(reviewer, "No new lesions have appeared during treatment.", "progression")
     assert not affirmed(reviewer, "Skin: healed SCCIS sites on the dorsal hands, well-healed WLE scar.", "response")
     assert affirmed(reviewer, "We recommend stopping T-VEC because of progression.", "progression")
