@@ -97,6 +97,50 @@ def test_new_lesions_on_treatment_are_progression_and_a_healed_scar_is_not_a_res
     assert affirmed(reviewer, "We recommend stopping T-VEC because of progression.", "progression")
 
 
+@pytest.mark.parametrize("text", [
+    "Her melanoma came back in the scar last spring.",
+    "The disease returned as nodules along the graft.",
+    "rStage IIIC melanoma of the left calf.",
+])
+def test_a_recurrence_in_plain_words(reviewer, text):
+    assert affirmed(reviewer, text, "recurrence"), text
+
+
+@pytest.mark.parametrize("text", [
+    "He has recurrent bleeding from the main mass.",
+    "Imlygic is an injection used for melanoma that has come back after surgery.",
+    "In-transit metastases are possible, but cellulitis is more likely.",
+])
+def test_no_recurrence_here(reviewer, text):
+    assert not affirmed(reviewer, text, "recurrence"), text
+
+
+@pytest.mark.parametrize("text", [
+    "Wide excision with sentinel lymph node biopsy is recommended per NCCN guidelines.",
+    "He was referred for wide local excision.",
+    "He declined wide local excision at diagnosis.",
+    "She is scheduled for wide local excision next week.",
+])
+def test_a_surgery_not_done_is_no_prior_surgery(reviewer, text):
+    assert not affirmed(reviewer, text, "prior_surgery"), text
+
+
+@pytest.mark.parametrize("text", [
+    "She underwent wide local excision and SLNB in 03/2024.",
+    "The primary was surgically removed in 2023.",
+    "He had the melanoma removed by his dermatologist in 2022.",
+    "Sentinel node bx was negative.",
+    "Wide local excision margins were negative for melanoma.",
+])
+def test_a_prior_surgery_in_plain_words(reviewer, text):
+    assert [w for w in affirmed(reviewer, text, "prior_surgery") + _historical(reviewer, text)], text
+
+
+def _historical(reviewer, text: str) -> list[str]:
+    found = reviewer.findings(plain_text_document("note.txt", "0", text))
+    return [f.matched_text for f in found if f.concept == "prior_surgery" and f.qualifiers.active() == ["historical"]]
+
+
 def test_every_finding_carries_its_rule_sentence_section_and_cues(reviewer):
     document = plain_text_document("note.txt", "0", "FAMILY HISTORY\nHer mother had melanoma at 50.\n")
     finding = next(f for f in reviewer.findings(document) if f.concept == "melanoma")
