@@ -222,6 +222,11 @@ def score(results: list[CaseResult]) -> dict[str, Any]:
 
 
 def run(root: Path, workers: int | None = None, splits: list[str] | None = None) -> dict[str, Any]:
+    return report(evaluate_cases(root, workers, splits))
+
+
+def evaluate_cases(root: Path, workers: int | None = None, splits: list[str] | None = None) -> list[CaseResult]:
+    """Every case under root (of the given splits), reviewed and compared with its gold."""
     cases = [c for c in find_cases(root) if splits is None or c[1] in splits]
     workers = max(1, min(workers or os.cpu_count() or 1, len(cases) or 1))
     if workers == 1:
@@ -231,11 +236,16 @@ def run(root: Path, workers: int | None = None, splits: list[str] | None = None)
 
         with ProcessPoolExecutor(max_workers=workers, initializer=process_reviewer) as pool:
             results = list(pool.map(evaluate_case, [d for d, _ in cases], [s for _, s in cases]))
-    report: dict[str, Any] = {"splits": {}}
-    for split in sorted({s for _, s in cases}):
-        report["splits"][split] = score([r for r in results if r.split == split])
-    report["all"] = score(results)
-    return report
+    return results
+
+
+def report(results: list[CaseResult]) -> dict[str, Any]:
+    """The figures of each split and of all cases."""
+    figures: dict[str, Any] = {"splits": {}}
+    for split in sorted({r.split for r in results}):
+        figures["splits"][split] = score([r for r in results if r.split == split])
+    figures["all"] = score(results)
+    return figures
 
 
 def _print_report(report: dict[str, Any]) -> None:

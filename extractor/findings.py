@@ -90,6 +90,8 @@ def _present(prefixes: list[str], lowered: str) -> bool:
 
 def _nearby_ok(meta: TargetMeta, sentence: str) -> bool:
     lowered = sentence.lower()
+    if _present(meta.never_nearby, lowered):
+        return False
     if meta.requires_nearby and not _present(meta.requires_nearby, lowered):
         return False
     if _present(meta.excluded_nearby, lowered):

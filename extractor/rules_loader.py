@@ -64,6 +64,11 @@ class TargetMeta(RuleMeta):
     excluded_nearby: list[str] = Field(
         default_factory=list, description="the mention does not count if one of these word prefixes is in its sentence"
     )
+    never_nearby: list[str] = Field(
+        default_factory=list,
+        description="the mention never counts if one of these word prefixes is in its sentence, whatever else is there "
+        "(a drug's indication or a policy's criteria restated, not a fact about this patient)",
+    )
     unless_nearby: list[str] = Field(
         default_factory=list, description="...except when one of these word prefixes is in the sentence too"
     )

@@ -9,19 +9,30 @@ from pathlib import Path
 import pytest
 
 from app.cli import main
-from app.evaluate import run
+from app.evaluate import evaluate_cases, report as figures_of, score
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_notes"
 # The issue 3 targets, held on the dev split (the one rules are written from).
 TARGETS = {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.90}
-# The held-out split is never read while writing rules; these floors are its figures when this test was written
-# (see the closing notes). They are below the targets: raise them only by improving rules on dev.
-HELD_RATCHET = {"outcome_accuracy": 0.90, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.77}
+# The held-out split is never read while writing rules. Each ratchet holds the cases it was measured on to the figures
+# they had when it was set (see the closing notes); they are below the targets: raise them only by improving rules on
+# dev. h01-h14 were set in session 1; h15-h22 were written blind by other authors in session 3.
+HELD_RATCHETS = {
+    "h01-h14": ({f"h{n:02d}" for n in range(1, 15)},
+                {"outcome_accuracy": 0.90, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.90}),
+    "h15-h22": ({f"h{n:02d}" for n in range(15, 23)},
+                {"outcome_accuracy": 0.75, "criterion_accuracy": 0.93, "evidence_hit_rate": 0.90}),
+}
 
 
 @pytest.fixture(scope="module")
-def report():
-    return run(SAMPLES, workers=2)
+def results():
+    return evaluate_cases(SAMPLES, workers=2)
+
+
+@pytest.fixture(scope="module")
+def report(results):
+    return figures_of(results)
 
 
 def test_report_has_every_figure_for_both_splits(report):
@@ -51,12 +62,29 @@ def test_dev_split_meets_the_issue_targets(report):
     assert block["gold_sentences_located"] == block["gold_sentences"]
 
 
-def test_held_split_holds_its_measured_floor_and_never_wrongly_meets(report):
-    block = report["splits"]["held"]
-    for key, floor in HELD_RATCHET.items():
+def _held(results, cases: set[str]) -> dict:
+    chosen = [r for r in results if r.split == "held" and r.case_id in cases]
+    assert {r.case_id for r in chosen} == cases
+    return score(chosen)
+
+
+@pytest.mark.parametrize("name", list(HELD_RATCHETS))
+def test_held_cases_hold_their_measured_floors(results, name):
+    cases, floors = HELD_RATCHETS[name]
+    block = _held(results, cases)
+    for key, floor in floors.items():
         assert block[key] >= floor, (key, block[key])
-    assert block["false_meets_criteria"] == 0
     assert block["gold_sentences_located"] == block["gold_sentences"]
+
+
+def test_the_first_held_cases_are_never_wrongly_met(results):
+    assert _held(results, HELD_RATCHETS["h01-h14"][0])["false_meets_criteria"] == 0
+
+
+@pytest.mark.xfail(strict=True, reason="issue 3 open: one of h15-h22 is wrongly pre-filled meets_criteria (measured "
+                   "2026-11-24); when a rule written from dev fixes it this XPASSes and fails: remove this mark")
+def test_the_later_held_cases_are_never_wrongly_met(results):
+    assert _held(results, HELD_RATCHETS["h15-h22"][0])["false_meets_criteria"] == 0
 
 
 def test_floors_on_the_command_line_set_the_exit_code(tmp_path, capsys):
