@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from extractor.errors import RuleFileError
 
@@ -152,8 +152,40 @@ class MeasurementTableFile(_Strict):
     measurement_tables: MeasurementTableRule
 
 
+NEARBY_FIELDS = ("requires_nearby", "excluded_nearby", "unless_nearby", "never_nearby")
+
+
 class TargetFile(_Strict):
+    """Target rules, and named word lists a rule's ``*_nearby`` fields refer to as ``"@name"`` (one list of words
+    to cut off statements of a drug's indication, say, kept once instead of on every rule)."""
+
     target_rules: list[TargetRuleSpec]
+    word_lists: dict[str, list[str]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_word_lists(cls, raw: Any) -> Any:
+        if not isinstance(raw, dict):
+            return raw
+        lists = raw.get("word_lists") or {}
+        for rule in raw.get("target_rules") or []:
+            metadata = rule.get("metadata") if isinstance(rule, dict) else None
+            if not isinstance(metadata, dict):
+                continue
+            for field in NEARBY_FIELDS:
+                words = metadata.get(field)
+                if not isinstance(words, list):
+                    continue
+                expanded: list[str] = []
+                for word in words:
+                    if isinstance(word, str) and word.startswith("@"):
+                        if word[1:] not in lists:
+                            raise ValueError(f"rule {metadata.get('id')!r}: {field}: no word list named {word[1:]!r}")
+                        expanded.extend(w for w in lists[word[1:]] if w not in expanded)
+                    elif word not in expanded:
+                        expanded.append(word)
+                metadata[field] = expanded
+        return raw
 
 
 class ContextFile(_Strict):

@@ -43,6 +43,20 @@ def test_a_bad_context_direction_is_refused(tmp_path):
         load_rules(tmp_path / "rules")
 
 
+def test_named_word_lists_expand_in_place_and_an_unknown_name_is_refused(tmp_path):
+    rules = load_rules()
+    recurrence = rules.target("recurrence.word.1").metadata
+    assert "scc" in recurrence.excluded_nearby and not any(w.startswith("@") for w in recurrence.excluded_nearby)
+    assert "approved for" in recurrence.never_nearby
+    shutil.copytree(RULES_DIR, tmp_path / "rules")
+    path = tmp_path / "rules" / "targets.json"
+    data = json.loads(path.read_text())
+    data["target_rules"][0]["metadata"]["excluded_nearby"] = ["@no_such_list"]
+    path.write_text(json.dumps(data))
+    with pytest.raises(RuleFileError, match=r"targets\.json: .*no word list named 'no_such_list'"):
+        load_rules(tmp_path / "rules")
+
+
 def test_duplicate_rule_ids_are_refused(tmp_path):
     shutil.copytree(RULES_DIR, tmp_path / "rules")
     path = tmp_path / "rules" / "targets.json"
