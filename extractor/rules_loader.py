@@ -146,6 +146,9 @@ class MeasurementTableRule(_Strict):
     response_change: float = Field(lt=0)
     progression_change: float = Field(gt=0)
     min_rows: int = Field(ge=1)
+    resolved_words: list[str] = Field(
+        default_factory=list, description="a cell saying the lesion is gone (size 0) in a table that declares its unit"
+    )
 
 
 class MeasurementTableFile(_Strict):

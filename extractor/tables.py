@@ -13,17 +13,49 @@ _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[x×]\s*(\d+(?:\.\d+)?)\s*(?:[x×]\s*\
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
 
 
-def _sizes(row: str) -> list[float]:
-    """Longest diameter of each measurement in a row ('14 x 12', '8 mm', '1.2 cm'), in mm; dates are skipped."""
+_UNIT = re.compile(r"\b(mm|cm)\b", re.I)
+_BARE = re.compile(r"(?<![\w./^-])\d+(?:\.\d+)?(?![\w./^%])")
+
+
+def _sizes(row: str, unit: str | None = None, resolved: tuple[str, ...] = ()) -> list[float]:
+    """Longest diameter of each measurement in a row ('14 x 12', '8 mm', '1.2 cm'), in mm, in order; dates are
+    skipped. Where the table declares its unit ('diameter in mm'), a bare number is a size in that unit and a resolved
+    lesion ('flat', 'resolved') is 0."""
     row = _DATE.sub(" ", row)
-    out = []
+    found: list[tuple[int, float]] = []
     for match in _SIZE.finditer(row):
-        first, second, unit = match.group(1), match.group(2), match.group(3)
-        if second is None and unit is None:
-            continue  # a bare number (lesion label, count) is not a size
-        scale = 10.0 if (unit or "").lower() == "cm" else 1.0
-        out.append(max(float(first), float(second or 0)) * scale)
-    return out
+        first, second, given = match.group(1), match.group(2), match.group(3)
+        if second is None and given is None:
+            continue  # a bare number (lesion label, count) is not a size, unless the table gives the unit
+        scale = 10.0 if (given or "").lower() == "cm" else 1.0
+        found.append((match.start(), max(float(first), float(second or 0)) * scale))
+    if unit is not None:
+        taken = {start for start, _ in found}
+        scale = 10.0 if unit == "cm" else 1.0
+        for match in _BARE.finditer(row):
+            if match.start() not in taken and not any(a <= match.start() < a + 12 for a in taken):
+                found.append((match.start(), float(match.group()) * scale))
+        lowered = row.lower()
+        for word in resolved:
+            found.extend((m.start(), 0.0) for m in re.finditer(r"(?<!\w)" + re.escape(word) + r"(?!\w)", lowered))
+    return [size for _, size in sorted(found)]
+
+
+def _declared_unit(text: str, lines: list[tuple[int, int]], header: int) -> str | None:
+    """'mm' or 'cm' when the header row or one of the three non-empty lines above it (the table's title and note)
+    names the table's unit."""
+    seen = 0
+    for k in range(header, -1, -1):
+        line = text[lines[k][0] : lines[k][1]]
+        if not line.strip():
+            continue
+        match = _UNIT.search(line)
+        if match:
+            return match.group(1).lower()
+        seen += 1
+        if seen > 3:
+            break
+    return None
 
 
 def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[Finding]:
@@ -43,9 +75,10 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
             i += 1
             continue
         rows = []
+        unit = _declared_unit(text, lines, i)
         j = i + 1
         while j < len(lines):
-            sizes = _sizes(text[lines[j][0] : lines[j][1]])
+            sizes = _sizes(text[lines[j][0] : lines[j][1]], unit, tuple(rule.resolved_words))
             if len(sizes) < 2:
                 if text[lines[j][0] : lines[j][1]].strip() == "" and rows:
                     j += 1

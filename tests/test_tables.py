@@ -38,3 +38,20 @@ def test_small_changes_and_tables_without_a_baseline_column_say_nothing():
     assert findings_for(stable) == []
     no_baseline = "Lesion  Size  Depth\nA  10 x 9  2 mm\nB  8 x 8  1 mm\n"
     assert findings_for(no_baseline) == []
+
+
+def test_a_unit_in_the_table_title_makes_bare_numbers_sizes_and_flat_lesions_zero():
+    text = (
+        "LESION MEASUREMENTS - LONGEST DIAMETER IN MM\n"
+        "(flat = macule, no palpable tumor)\n"
+        "\n"
+        "Lesion  Site  05/07 (baseline)  06/18  11/19\n"
+        "B1  Upper back  21  15  8\n"
+        "B2  Shoulder  9  5  flat\n"
+        "B12  Scapula  7  7  7\n"
+    )
+    found = findings_for(text)
+    assert [f.sentence for f in found] == ["B1  Upper back  21  15  8", "B2  Shoulder  9  5  flat"]
+    assert {f.concept for f in found} == {"response"}
+    # without a declared unit the same bare numbers are counts or labels, not sizes
+    assert findings_for(text.replace(" IN MM", "")) == []
