@@ -228,29 +228,41 @@ def section_findings(
         body = document.clean_text[title.end_char : end]
         if len(body.replace(" ", "").replace("\n", "")) < MIN_SECTION_BODY:
             continue
-        cite_start = title.start_char
-        cite_end = _end_of_lines(document.clean_text, title.end_char, end, SECTION_CITE_LINES)
-        # the cite stops before page furniture (a footer or banner is never evidence)
-        cite_end = min([cite_end] + [a for a, _ in document.furniture if cite_start < a < cite_end])
-        cite_end = cite_start + len(text[cite_start:cite_end].rstrip())
-        found.append(
-            Finding(
-                concept=f"section:{category}",
-                rule=f"section:{category}",
-                document=document.name,
-                start=title.start_char,
-                end=title.end_char,
-                matched_text=title.text,
-                sentence_start=cite_start,
-                sentence_end=cite_end,
-                sentence=text[cite_start:cite_end],
-                page=document.page_at(title.start_char, title.end_char),
-                section=category,
-                qualifiers=Qualifiers(),
-                boxes=document.boxes(cite_start, cite_end),
+        full_end = _end_of_lines(document.clean_text, title.end_char, end, SECTION_CITE_LINES)
+        for cite_start, cite_end in _around_furniture(document, title.start_char, full_end):
+            found.append(
+                Finding(
+                    concept=f"section:{category}",
+                    rule=f"section:{category}",
+                    document=document.name,
+                    start=title.start_char,
+                    end=title.end_char,
+                    matched_text=title.text,
+                    sentence_start=cite_start,
+                    sentence_end=cite_end,
+                    sentence=text[cite_start:cite_end],
+                    page=document.page_at(cite_start, cite_end),
+                    section=category,
+                    qualifiers=Qualifiers(),
+                    boxes=document.boxes(cite_start, cite_end),
+                )
             )
-        )
     return found
+
+
+def _around_furniture(document: TextDocument, start: int, end: int) -> list[tuple[int, int]]:
+    """[start, end) cut into the pieces between page furniture (a footer or banner is never evidence): a section
+    that runs on over a page break is cited on both pages."""
+    text = document.text
+    pieces = []
+    for a, b in sorted([(a, b) for a, b in document.furniture if start < b and a < end] + [(end, end)]):
+        piece_end = start + len(text[start:min(a, end)].rstrip())
+        if text[start:piece_end].strip():
+            pieces.append((start + len(text[start:piece_end]) - len(text[start:piece_end].lstrip()), piece_end))
+        start = max(start, b)
+        if start >= end:
+            break
+    return pieces
 
 
 def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None) -> list[Finding]:

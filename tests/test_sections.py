@@ -62,3 +62,22 @@ def test_a_section_qualifier_cites_its_heading(reviewer):
     cue = next(cue for cue in finding.qualifiers.cues if cue.rule.startswith("section:"))
     assert cue.rule == "section:prior_plan"
     assert text[cue.start : cue.end].strip() == cue.text == "Plan from prior visit:"
+
+
+def test_a_section_running_over_a_page_break_is_cited_on_both_pages_without_the_banner(tmp_path, reviewer):
+    from app.render import layout, parse_note, write_pdf
+    from extractor.read import read_path
+
+    source = (
+        "@banner DOE, JANE  DOB 01/02/1950  MRN 123456\n@footer Page {page} of {pages}\n"
+        "HISTORY OF PRESENT ILLNESS\nShe returns with new nodules on the left calf near the scar.\n\n"
+        "PHYSICAL EXAM\nVS: BP 120/80, HR 70.\n@pagebreak\nGen: Well-appearing woman in no distress.\n"
+        "Skin: four firm subcutaneous nodules of the left calf.\n\n"
+        "ASSESSMENT AND PLAN\nIn-transit melanoma of the left calf.\n"
+    )
+    path = tmp_path / "visit.pdf"
+    write_pdf(layout(parse_note(source, name="visit.note")), path)
+    exam = [f for f in reviewer.findings(read_path(path)) if f.concept == "section:physical_exam"]
+    assert [f.page for f in exam] == [1, 2]
+    assert "BP 120/80" in exam[0].sentence and exam[1].sentence.startswith("Gen: Well-appearing")
+    assert not any("Page" in f.sentence or "MRN" in f.sentence for f in exam)
