@@ -136,6 +136,25 @@ def test_a_prior_surgery_in_plain_words(reviewer, text):
     assert [w for w in affirmed(reviewer, text, "prior_surgery") + _historical(reviewer, text)], text
 
 
+@pytest.mark.parametrize("text", [
+    "Provider: Ana Ruiz, MD (Mohs surgery and cutaneous oncology)",
+    "Mohs surgery L helix for basal cell carcinoma, 2018.",
+    "Wide local excision of the DFSP of the chest wall in 2019.",
+])
+def test_a_specialty_name_or_another_cancers_surgery_is_not_the_melanomas(reviewer, text):
+    assert not affirmed(reviewer, text, "prior_surgery") + _historical(reviewer, text), text
+
+
+def test_never_surgically_excised_is_no_prior_surgery(reviewer):
+    assert affirmed(reviewer, "The lesion was never surgically excised.", "no_prior_surgery")
+
+
+def test_soap_headings_make_sections(reviewer):
+    text = "S:\nShe returns for T-VEC #14, lumps mostly gone.\n\nO:\nGeneral: well appearing, in no distress.\n\nA:\nResponding in-transit melanoma.\n"
+    sections = {f.concept for f in reviewer.findings(plain_text_document("note.txt", "0", text))}
+    assert {"section:history_of_present_illness", "section:physical_exam", "section:assessment_and_plan"} <= sections
+
+
 def _historical(reviewer, text: str) -> list[str]:
     found = reviewer.findings(plain_text_document("note.txt", "0", text))
     return [f.matched_text for f in found if f.concept == "prior_surgery" and f.qualifiers.active() == ["historical"]]
