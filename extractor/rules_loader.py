@@ -146,6 +146,9 @@ class MeasurementTableRule(_Strict):
     response_change: float = Field(lt=0)
     progression_change: float = Field(gt=0)
     min_rows: int = Field(ge=1)
+    unit_title_words: list[str] = Field(
+        default_factory=list, description="words of a table title that names the unit of its sizes ('diameter in mm')"
+    )
     resolved_words: list[str] = Field(
         default_factory=list, description="a cell saying the lesion is gone (size 0) in a table that declares its unit"
     )

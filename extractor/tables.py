@@ -14,7 +14,8 @@ _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
 
 
 _UNIT = re.compile(r"\b(mm|cm)\b", re.I)
-_BARE = re.compile(r"(?<![\w./^-])\d+(?:\.\d+)?(?![\w./^%])")
+# A bare number that is not a date part, a label (B1), an exponent (10^8) or followed by another unit (0.1 mL, 4 mg).
+_BARE = re.compile(r"(?<![\w./^-])\d+(?:\.\d+)?(?![\w./^%])(?!\s*(?:ml|cc|mg|mcg|g|pfu|units?|%|x\b|days?|weeks?|wks?|months?|mos?)\b)", re.I)
 
 
 def _sizes(row: str, unit: str | None = None, resolved: tuple[str, ...] = ()) -> list[float]:
@@ -41,16 +42,16 @@ def _sizes(row: str, unit: str | None = None, resolved: tuple[str, ...] = ()) ->
     return [size for _, size in sorted(found)]
 
 
-def _declared_unit(text: str, lines: list[tuple[int, int]], header: int) -> str | None:
-    """'mm' or 'cm' when the header row or one of the three non-empty lines above it (the table's title and note)
-    names the table's unit."""
+def _declared_unit(text: str, lines: list[tuple[int, int]], header: int, title_words: tuple[str, ...]) -> str | None:
+    """'mm' or 'cm' when the header row, or one of the three non-empty lines above it that speaks of measuring
+    (the table's title: "longest diameter in mm"), names the table's unit."""
     seen = 0
     for k in range(header, -1, -1):
         line = text[lines[k][0] : lines[k][1]]
         if not line.strip():
             continue
         match = _UNIT.search(line)
-        if match:
+        if match and (k == header or any(word in line.lower() for word in title_words)):
             return match.group(1).lower()
         seen += 1
         if seen > 3:
@@ -75,7 +76,7 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
             i += 1
             continue
         rows = []
-        unit = _declared_unit(text, lines, i)
+        unit = _declared_unit(text, lines, i, tuple(rule.unit_title_words))
         j = i + 1
         while j < len(lines):
             sizes = _sizes(text[lines[j][0] : lines[j][1]], unit, tuple(rule.resolved_words))

@@ -55,3 +55,15 @@ def test_a_unit_in_the_table_title_makes_bare_numbers_sizes_and_flat_lesions_zer
     assert {f.concept for f in found} == {"response"}
     # without a declared unit the same bare numbers are counts or labels, not sizes
     assert findings_for(text.replace(" IN MM", "")) == []
+
+
+def test_a_unit_elsewhere_above_or_other_units_in_the_row_do_not_make_sizes():
+    labs = "Breslow 2.1 mm on the 2024 excision.\nLab  Baseline  Today\nLDH  320  190\nALT  40  22\n"
+    assert findings_for(labs) == []
+    volumes = (
+        "Lesion diameters in mm\n"
+        "Lesion  Baseline  Today  Injected\n"
+        "A1  12  11  0.5 mL\n"
+        "A2  10  10  0.3 mL\n"
+    )
+    assert findings_for(volumes) == []  # 12 -> 11 and 10 -> 10 is stable, whatever volume was injected
