@@ -48,7 +48,7 @@ EXAMPLES = [
     "Re-excision specimen: no residual <ent negated>melanoma</ent>.",
     "Denies <ent negated>lymphadenopathy</ent>.",
     "ROS: no fevers, chills, night sweats, or <ent negated>lymphadenopathy</ent>.",
-    "Denies fevers, chills, weight loss, or new <ent negated>adenopathy</ent>.",
+    "Denies fevers, chills, weight loss, or <ent negated>new adenopathy</ent>.",
     "Lymph nodes: no cervical, supraclavicular or <ent negated>axillary lymphadenopathy</ent>.",
     "No <ent negated>recurrent melanoma</ent> on exam today.",
     "No <ent negated>new in-transit metastases</ent> since the last visit.",
@@ -78,7 +78,7 @@ EXAMPLES = [
     "If the <ent hypothetical>melanoma</ent> recurs, we would offer T-VEC.",
     "Should <ent hypothetical>in-transit nodules</ent> develop, we will inject them.",
     "Would consider re-excision if <ent hypothetical>recurrence</ent> is confirmed.",
-    "Return precautions reviewed; call if new <ent hypothetical>lymphadenopathy</ent>.",
+    "Return precautions reviewed; call if <ent hypothetical>new lymphadenopathy</ent>.",
     # family
     "Mother had <ent family>melanoma</ent>.",
     "Maternal aunt with <ent family>melanoma</ent> in her 60s.",

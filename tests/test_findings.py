@@ -155,6 +155,36 @@ def test_soap_headings_make_sections(reviewer):
     assert {"section:history_of_present_illness", "section:physical_exam", "section:assessment_and_plan"} <= sections
 
 
+@pytest.mark.parametrize("text", [
+    "Recurrence risk was discussed and she chose observation.",
+    "Recurrence is not established; we need tissue first.",
+    "In-transit disease is on the list, but so is fat necrosis.",
+])
+def test_talk_of_recurrence_is_no_recurrence(reviewer, text):
+    assert not affirmed(reviewer, text, "recurrence"), text
+
+
+def test_a_mixed_response_is_both_response_and_progression(reviewer):
+    text = "Mixed response: the injected nodules shrank while a new groin node appeared."
+    assert affirmed(reviewer, text, "response") and affirmed(reviewer, text, "progression")
+
+
+def test_a_dated_history_item_is_not_todays_response_and_copied_forward_text_is_historical(reviewer):
+    dated = "01/2026: regional recurrence with an enlarged left level VA node.\n"
+    assert not affirmed(reviewer, dated, "progression")
+    copied = (
+        "INTERVAL HISTORY\nHe is here for injection #15.\n"
+        "--- Interval history copied forward from visit of 07/14/2026 (not updated) ---\n"
+        "07/14/2026 note: G1 had decreased from 2.2 cm to 1.5 cm, an early partial response.\n"
+    )
+    assert not affirmed(reviewer, copied, "response")
+
+
+def test_the_labels_precautions_for_household_members_do_not_flag_the_patient(reviewer):
+    text = "Avoid contact with immunocompromised household members for one week."
+    assert not affirmed(reviewer, text, "immunocompromised")
+
+
 def _historical(reviewer, text: str) -> list[str]:
     found = reviewer.findings(plain_text_document("note.txt", "0", text))
     return [f.matched_text for f in found if f.concept == "prior_surgery" and f.qualifiers.active() == ["historical"]]
