@@ -161,6 +161,10 @@ def evaluate_criterion(
             return result("insufficient", criterion.reasons.conflict or criterion.reasons.insufficient, evidence, True)
         reason = criterion.reasons.met if criterion.when_both == "met" else (criterion.reasons.not_met or "")
         return result(criterion.when_both, reason, evidence)
+    doubts = [f for req in criterion.doubted_by for f in findings if counts(f, req)]
+    if support is not None and doubts:
+        evidence = cite(support, "supports", criterion.requires) + cite(doubts, "contradicts")
+        return result("insufficient", criterion.reasons.doubt or criterion.reasons.insufficient, evidence, True)
     if support is not None:
         evidence = cite(support, "supports", criterion.requires)
         denials = [f for f in _denied(findings, criterion.contradicted_by) if not _cited(f, evidence)]

@@ -38,6 +38,7 @@ class Reasons(_Strict):
     insufficient: str
     conflict: str | None = None
     neutral: str | None = None
+    doubt: str | None = None
     not_applicable: str = "This criterion does not apply to this request type."
 
 
@@ -50,6 +51,11 @@ class Criterion(_Strict):
     requires: list[Requirement] = Field(min_length=1)
     contradicted_by: list[Requirement] = Field(default_factory=list)
     neutral: list[Requirement] = Field(default_factory=list)
+    doubted_by: list[Requirement] = Field(
+        default_factory=list,
+        description="mentions that do not contradict the criterion alone but put its support in doubt: with support, "
+        "the criterion is insufficient (reasons.doubt) and both sides are shown",
+    )
     when_both: Status = "insufficient"
     reasons: Reasons
 
@@ -61,6 +67,8 @@ class Criterion(_Strict):
             raise ValueError(f"criterion {self.id}: when_both: insufficient needs reasons.conflict")
         if self.neutral and self.reasons.neutral is None:
             raise ValueError(f"criterion {self.id}: neutral needs reasons.neutral")
+        if self.doubted_by and self.reasons.doubt is None:
+            raise ValueError(f"criterion {self.id}: doubted_by needs reasons.doubt")
         return self
 
 

@@ -173,6 +173,15 @@ def test_a_denial_is_evidence_against_what_is_required_and_for_what_would_contra
     assert [(e.concept, e.stance) for e in result.evidence] == [("response", "supports"), ("progression", "supports")]
 
 
+def test_a_second_primary_puts_a_recurrence_after_surgery_in_doubt_but_alone_changes_nothing():
+    doubted = determine(ELIGIBLE + [finding("second_primary", at=60)], POLICY, INITIAL).criterion("recurrent_after_surgery")
+    assert doubted.status == "insufficient" and doubted.conflict
+    assert ("second_primary", "contradicts") in [(e.concept, e.stance) for e in doubted.evidence]
+    no_recurrence = [f for f in ELIGIBLE if f.concept != "recurrence"] + [finding("second_primary", at=60)]
+    alone = determine(no_recurrence, POLICY, INITIAL).criterion("recurrent_after_surgery")
+    assert alone.status == "insufficient" and not alone.conflict  # missing recurrence, not a not_met
+
+
 def test_safety_flags_are_raised_with_evidence_and_do_not_change_the_outcome():
     findings = ELIGIBLE + [finding("pregnancy", at=300), finding("immunocompromised", at=310, negated=True)]
     det = determine(findings, POLICY, INITIAL)

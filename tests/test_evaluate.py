@@ -16,12 +16,14 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_notes"
 TARGETS = {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.90}
 # The held-out split is never read while writing rules. Each ratchet holds the cases it was measured on to the figures
 # they had when it was set (see the closing notes); they are below the targets: raise them only by improving rules on
-# dev. h01-h14 were set in session 1; h15-h22 were written blind by other authors in session 3.
+# dev. h01-h14 were set in session 1; h15-h22 and h23-h25 were written blind by other authors in session 3.
 HELD_RATCHETS = {
     "h01-h14": ({f"h{n:02d}" for n in range(1, 15)},
-                {"outcome_accuracy": 0.90, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.90}),
+                {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.93}),
     "h15-h22": ({f"h{n:02d}" for n in range(15, 23)},
-                {"outcome_accuracy": 0.75, "criterion_accuracy": 0.93, "evidence_hit_rate": 0.90}),
+                {"outcome_accuracy": 0.75, "criterion_accuracy": 0.93, "evidence_hit_rate": 0.93}),
+    "h23-h25": ({f"h{n:02d}" for n in range(23, 26)},
+                {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.93}),
 }
 
 
@@ -77,11 +79,12 @@ def test_held_cases_hold_their_measured_floors(results, name):
     assert block["gold_sentences_located"] == block["gold_sentences"]
 
 
-def test_the_first_held_cases_are_never_wrongly_met(results):
-    assert _held(results, HELD_RATCHETS["h01-h14"][0])["false_meets_criteria"] == 0
+@pytest.mark.parametrize("name", ["h01-h14", "h23-h25"])
+def test_these_held_cases_are_never_wrongly_met(results, name):
+    assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3 open: one of h15-h22 is wrongly pre-filled meets_criteria (measured "
+@pytest.mark.xfail(strict=True, reason="issue 3 open: two of h15-h22 are wrongly pre-filled meets_criteria (measured "
                    "2026-11-24); when a rule written from dev fixes it this XPASSes and fails: remove this mark")
 def test_the_later_held_cases_are_never_wrongly_met(results):
     assert _held(results, HELD_RATCHETS["h15-h22"][0])["false_meets_criteria"] == 0

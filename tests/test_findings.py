@@ -185,6 +185,12 @@ def test_the_labels_precautions_for_household_members_do_not_flag_the_patient(re
     assert not affirmed(reviewer, text, "immunocompromised")
 
 
+def test_a_second_primary_is_named_and_is_still_melanoma(reviewer):
+    text = "Second primary melanoma of the right dorsal foot with satellite metastases."
+    assert affirmed(reviewer, text, "second_primary") and affirmed(reviewer, text, "melanoma")
+    assert not affirmed(reviewer, "Full skin exam: no new primary lesions.", "second_primary")
+
+
 def _historical(reviewer, text: str) -> list[str]:
     found = reviewer.findings(plain_text_document("note.txt", "0", text))
     return [f.matched_text for f in found if f.concept == "prior_surgery" and f.qualifiers.active() == ["historical"]]
