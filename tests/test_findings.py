@@ -186,8 +186,10 @@ def test_the_labels_precautions_for_household_members_do_not_flag_the_patient(re
 
 
 def test_a_second_primary_is_named_and_is_still_melanoma(reviewer):
-    text = "Second primary melanoma of the right dorsal foot with satellite metastases."
+    text = "This is a new primary melanoma, not a recurrence of her 2025 flank melanoma."
     assert affirmed(reviewer, text, "second_primary") and affirmed(reviewer, text, "melanoma")
+    # said outright only: a second primary in passing does not put a recurrence in doubt
+    assert not affirmed(reviewer, "Second primary melanoma of the right foot with satellites.", "second_primary")
     assert not affirmed(reviewer, "Full skin exam: no new primary lesions.", "second_primary")
 
 
