@@ -33,7 +33,10 @@ def _sizes(row: str, unit: str | None = None, resolved: tuple[str, ...] = ()) ->
     if unit is not None:
         taken = {start for start, _ in found}
         scale = 10.0 if unit == "cm" else 1.0
+        label_end = len(row) - len(row.lstrip())  # a bare number opening the row is its label ("2  L arm  14")
         for match in _BARE.finditer(row):
+            if match.start() == label_end:
+                continue
             if match.start() not in taken and not any(a <= match.start() < a + 12 for a in taken):
                 found.append((match.start(), float(match.group()) * scale))
         lowered = row.lower()

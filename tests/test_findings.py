@@ -193,6 +193,29 @@ def test_a_second_primary_is_named_and_is_still_melanoma(reviewer):
     assert not affirmed(reviewer, "Full skin exam: no new primary lesions.", "second_primary")
 
 
+@pytest.mark.parametrize("text", [
+    "Procedure: Excision of three in-transit melanoma nodules of the left calf.",
+    "In-transit recurrence of the left calf (3 nodules) was biopsy-proven in 09/2026.",
+    "The three subcutaneous nodules were excised on 10/14.",
+    "He has not found any new lumps on his leg.",
+    "- 09/2026: In-transit recurrence, three dermal nodules of the calf.",
+])
+def test_lesions_removed_or_told_as_past_events_are_not_lesions_now(reviewer, text):
+    assert not affirmed(reviewer, text, "injectable_site"), text
+
+
+def test_lesions_told_in_the_present_are_lesions_now(reviewer):
+    assert affirmed(reviewer, "There are four firm subcutaneous nodules of the left calf.", "injectable_site")
+
+
+@pytest.mark.parametrize("text", [
+    "Transcutaneous intrahepatic injection was not considered appropriate.",
+    "At the 10/01 conference the board recommended excision of the three nodules.",
+])
+def test_plans_not_made_now_do_not_count(reviewer, text):
+    assert not affirmed(reviewer, text, "intrahepatic_injection") + affirmed(reviewer, text, "resectable"), text
+
+
 def _historical(reviewer, text: str) -> list[str]:
     found = reviewer.findings(plain_text_document("note.txt", "0", text))
     return [f.matched_text for f in found if f.concept == "prior_surgery" and f.qualifiers.active() == ["historical"]]

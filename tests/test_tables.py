@@ -67,3 +67,8 @@ def test_a_unit_elsewhere_above_or_other_units_in_the_row_do_not_make_sizes():
         "A2  10  10  0.3 mL\n"
     )
     assert findings_for(volumes) == []  # 12 -> 11 and 10 -> 10 is stable, whatever volume was injected
+
+
+def test_a_row_number_is_a_label_not_a_size():
+    text = "Lesion diameters (mm)\nLesion  Site  Baseline  Today\n1  L arm, proximal  9  9\n2  L arm, mid  14  n/m\n"
+    assert findings_for(text) == []  # not "2 -> 14 mm" growth
