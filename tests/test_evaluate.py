@@ -16,7 +16,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_notes"
 TARGETS = {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.90}
 # The held-out split is never read while writing rules. Each ratchet holds the cases it was measured on to the figures
 # they had when it was set (see the closing notes); they are below the targets: raise them only by improving rules on
-# dev. h01-h14 were set in session 1; h15-h22 and h23-h25 were written blind by other authors in session 3.
+# dev. h01-h14 were set in session 1; h15-h22, h23-h25 and h26-h28 were written blind by other authors in session 3.
 HELD_RATCHETS = {
     "h01-h14": ({f"h{n:02d}" for n in range(1, 15)},
                 {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.93}),
@@ -24,6 +24,8 @@ HELD_RATCHETS = {
                 {"outcome_accuracy": 0.75, "criterion_accuracy": 0.93, "evidence_hit_rate": 0.93}),
     "h23-h25": ({f"h{n:02d}" for n in range(23, 26)},
                 {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.93}),
+    "h26-h28": ({f"h{n:02d}" for n in range(26, 29)},
+                {"outcome_accuracy": 0.33, "criterion_accuracy": 0.88, "evidence_hit_rate": 0.95}),
 }
 
 
@@ -84,10 +86,12 @@ def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
 
 
-@pytest.mark.xfail(strict=True, reason="issue 3 open: two of h15-h22 are wrongly pre-filled meets_criteria (measured "
-                   "2026-11-24); when a rule written from dev fixes it this XPASSes and fails: remove this mark")
-def test_the_later_held_cases_are_never_wrongly_met(results):
-    assert _held(results, HELD_RATCHETS["h15-h22"][0])["false_meets_criteria"] == 0
+# issue 3 open: measured 2026-11-24, two of h15-h22 and one of h26-h28 are wrongly pre-filled meets_criteria. When a
+# rule written from dev fixes one, its test XPASSes and fails: move that set to the test above.
+@pytest.mark.xfail(strict=True, reason="issue 3 open: wrongly pre-filled meets_criteria in this held set")
+@pytest.mark.parametrize("name", ["h15-h22", "h26-h28"])
+def test_the_later_held_cases_are_never_wrongly_met(results, name):
+    assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
 
 
 def test_floors_on_the_command_line_set_the_exit_code(tmp_path, capsys):
