@@ -123,7 +123,7 @@ def _denied(findings: Iterable[Finding], requirements: list[Requirement]) -> lis
     """Mentions that deny a requirement's concept for this patient ("no skin or nodal lesion", "no new lesions"):
     negated, and otherwise about the patient and real. A denial of what a criterion needs is evidence against it; a
     denial of what would contradict it is evidence for it."""
-    others = ("family", "hypothetical", "uncertain")
+    others = [name for name in DISCOUNTING if name != "negated"]
     return [
         f for req in requirements for f in findings
         if f.concept in req.any_of and f.qualifiers.negated and not any(getattr(f.qualifiers, q) for q in others)

@@ -149,8 +149,11 @@ class MeasurementTableRule(_Strict):
     unit_title_words: list[str] = Field(
         default_factory=list, description="words of a table title that names the unit of its sizes ('diameter in mm')"
     )
-    resolved_words: list[str] = Field(
-        default_factory=list, description="a cell saying the lesion is gone (size 0) in a table that declares its unit"
+    other_units: tuple[str, ...] = Field(
+        default=(), description="units after a number that make it no size, in a table that declares its unit ('0.1 mL')"
+    )
+    resolved_words: tuple[str, ...] = Field(
+        default=(), description="a cell saying the lesion is gone (size 0) in a table that declares its unit"
     )
 
 

@@ -4,6 +4,7 @@ compares sums of longest diameters. The thresholds and header words live in rule
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from extractor.document import TextDocument
 from extractor.rules_loader import MeasurementTableRule
@@ -14,35 +15,47 @@ _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
 
 
 _UNIT = re.compile(r"\b(mm|cm)\b", re.I)
-# A bare number that is not a date part, a label (B1), an exponent (10^8) or followed by another unit (0.1 mL, 4 mg).
-_BARE = re.compile(r"(?<![\w./^-])\d+(?:\.\d+)?(?![\w./^%])(?!\s*(?:ml|cc|mg|mcg|g|pfu|units?|%|x\b|days?|weeks?|wks?|months?|mos?)\b)", re.I)
+# A bare number: not a date part, a label (B1) or an exponent (10^8).
+_BARE = re.compile(r"(?<![\w./^-])\d+(?:\.\d+)?(?![\w./^%])")
 
 
-def _sizes(row: str, unit: str | None = None, resolved: tuple[str, ...] = ()) -> list[float]:
+def _sizes(row: str, unit: str | None = None, rule: MeasurementTableRule | None = None) -> list[float]:
     """Longest diameter of each measurement in a row ('14 x 12', '8 mm', '1.2 cm'), in mm, in order; dates are
-    skipped. Where the table declares its unit ('diameter in mm'), a bare number is a size in that unit and a resolved
-    lesion ('flat', 'resolved') is 0."""
+    skipped. Where the table declares its unit ('diameter in mm'), a bare number is a size in that unit (unless
+    another unit follows it: '0.1 mL') and a resolved lesion ('flat', 'resolved') is 0; both word lists are the rule's."""
     row = _DATE.sub(" ", row)
     found: list[tuple[int, float]] = []
+    sized: list[tuple[int, int]] = []  # spans of the measurements read with their own unit or as 'a x b'
     for match in _SIZE.finditer(row):
         first, second, given = match.group(1), match.group(2), match.group(3)
         if second is None and given is None:
             continue  # a bare number (lesion label, count) is not a size, unless the table gives the unit
         scale = 10.0 if (given or "").lower() == "cm" else 1.0
         found.append((match.start(), max(float(first), float(second or 0)) * scale))
-    if unit is not None:
-        taken = {start for start, _ in found}
+        sized.append(match.span())
+    if unit is not None and rule is not None:
         scale = 10.0 if unit == "cm" else 1.0
         label_end = len(row) - len(row.lstrip())  # a bare number opening the row is its label ("2  L arm  14")
+        other_unit = _words_after(rule.other_units)
         for match in _BARE.finditer(row):
-            if match.start() == label_end:
+            inside = any(a <= match.start() < b for a, b in sized)
+            if match.start() == label_end or inside or other_unit.match(row, match.end()):
                 continue
-            if match.start() not in taken and not any(a <= match.start() < a + 12 for a in taken):
-                found.append((match.start(), float(match.group()) * scale))
-        lowered = row.lower()
-        for word in resolved:
-            found.extend((m.start(), 0.0) for m in re.finditer(r"(?<!\w)" + re.escape(word) + r"(?!\w)", lowered))
+            found.append((match.start(), float(match.group()) * scale))
+        resolved = _words(rule.resolved_words)
+        found.extend((m.start(), 0.0) for m in resolved.finditer(row))
     return [size for _, size in sorted(found)]
+
+
+@lru_cache(maxsize=8)
+def _words(words: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.I) if words else re.compile(r"(?!)")
+
+
+@lru_cache(maxsize=8)
+def _words_after(words: tuple[str, ...]) -> re.Pattern[str]:
+    """Matches right after a number when one of the words follows it (after optional spaces)."""
+    return re.compile(r"\s*(?:" + "|".join(map(re.escape, words)) + r")(?!\w)", re.I) if words else re.compile(r"(?!)")
 
 
 def _declared_unit(text: str, lines: list[tuple[int, int]], header: int, title_words: tuple[str, ...]) -> str | None:
@@ -82,7 +95,7 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
         unit = _declared_unit(text, lines, i, tuple(rule.unit_title_words))
         j = i + 1
         while j < len(lines):
-            sizes = _sizes(text[lines[j][0] : lines[j][1]], unit, tuple(rule.resolved_words))
+            sizes = _sizes(text[lines[j][0] : lines[j][1]], unit, rule)
             if len(sizes) < 2:
                 if text[lines[j][0] : lines[j][1]].strip() == "" and rows:
                     j += 1
