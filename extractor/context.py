@@ -70,7 +70,10 @@ class SentenceContext:
             graph = ConTextGraph(prune_on_modifier_overlap=self.context.prune_on_target_overlap)
             graph.targets = sentence_targets
             graph.modifiers = modifiers
+            whole = [(m, m._scope_end) for m in modifiers if (m.rule.metadata or {}).get("unterminated")]
             graph.update_scopes()
+            for modifier, scope_end in whole:  # ContextMeta.unterminated: terminators do not cut this scope
+                modifier._scope_end = scope_end
             graph.apply_modifiers()
             for target, modifier in graph.edges:
                 target._.modifiers += (modifier,)

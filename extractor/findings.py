@@ -11,6 +11,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from extractor.document import TextDocument
+from extractor.encounters import mark_earlier_visits
 from extractor.rules_loader import CATEGORY_QUALIFIER, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
 from extractor.tables import table_findings
@@ -273,4 +274,5 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
     doc.user_data[STARTS_KEY] = starts
     for _name, component in nlp.pipeline:
         doc = component(doc)
-    return process(doc, document, rules) + table_findings(document, rules.tables)
+    findings = process(doc, document, rules) + table_findings(document, rules.tables)
+    return mark_earlier_visits(findings, document.clean_text, rules.encounters)

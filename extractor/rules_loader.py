@@ -1,4 +1,5 @@
-"""The one strict loader for the NLP's knowledge: target, ConText, section and page-furniture rules.
+"""The one strict loader for the NLP's knowledge: target, ConText, section, page-furniture, measurement-table and
+encounter rules.
 
 Rule files are JSON in medspaCy's own format (``target_rules``, ``context_rules``, ``section_rules``); each rule also
 carries ``metadata`` with a stable ``id`` and its ``source``. Every file is validated with ``extra="forbid"``: an
@@ -101,6 +102,14 @@ class TargetRuleSpec(_PatternRule):
     metadata: TargetMeta
 
 
+class ContextMeta(RuleMeta):
+    unterminated: bool = Field(
+        default=False,
+        description="the scope runs on to the end of the sentence past terminators (';', 'but'): the date that opens "
+        "a history list item governs the whole item",
+    )
+
+
 class ContextRuleSpec(_PatternRule):
     literal: str
     category: ContextCategory
@@ -111,7 +120,7 @@ class ContextRuleSpec(_PatternRule):
     max_scope: int | None = None
     max_targets: int | None = None
     terminated_by: list[str] | None = None
-    metadata: RuleMeta
+    metadata: ContextMeta
 
 
 class SectionMeta(RuleMeta):
@@ -161,6 +170,35 @@ class MeasurementTableFile(_Strict):
     measurement_tables: MeasurementTableRule
 
 
+class EncounterRule(_Strict):
+    """Heading lines that open one dated visit of an encounter printout. Each heading is a regular expression
+    (multiline, ignoring case) with a named group ``date``; ``{date}`` in it stands for the ``date`` expression."""
+
+    id: str
+    source: str
+    headings: list[str] = Field(min_length=1)
+    date: str
+
+    @model_validator(mode="after")
+    def _compiles(self) -> "EncounterRule":
+        re.compile(self.date)
+        for heading in self.headings:
+            if "(?P<date>" not in heading:
+                raise ValueError(f"heading {heading!r} has no (?P<date>...) group")
+            re.compile(self.expand(heading))
+        return self
+
+    def expand(self, heading: str) -> str:
+        return heading.replace("{date}", f"(?:{self.date})")
+
+    def patterns(self) -> list[re.Pattern[str]]:
+        return [re.compile(self.expand(h), re.IGNORECASE | re.MULTILINE) for h in self.headings]
+
+
+class EncounterFile(_Strict):
+    encounter_rules: EncounterRule
+
+
 NEARBY_FIELDS = ("requires_nearby", "excluded_nearby", "unless_nearby", "never_nearby")
 
 
@@ -200,6 +238,20 @@ class TargetFile(_Strict):
 class ContextFile(_Strict):
     context_rules: list[ContextRuleSpec]
 
+    @model_validator(mode="after")
+    def _one_rule_per_phrase(self) -> "ContextFile":
+        """Two phrase rules with the same words match the same span and only one survives medspaCy's overlap pruning,
+        which one depending on match order: a rule's direction and scope must be stated once."""
+        seen: dict[str, str] = {}
+        for rule in self.context_rules:
+            if rule.pattern is not None:
+                continue
+            key = rule.literal.lower()
+            if key in seen:
+                raise ValueError(f"rules {seen[key]!r} and {rule.metadata.id!r} both match the phrase {rule.literal!r}")
+            seen[key] = rule.metadata.id
+        return self
+
 
 class SectionFile(_Strict):
     section_rules: list[SectionRuleSpec]
@@ -215,6 +267,7 @@ class RuleSet(_Strict):
     sections: list[SectionRuleSpec]
     furniture: list[FurnitureRule]
     tables: MeasurementTableRule
+    encounters: EncounterRule
 
     def target(self, rule_id: str) -> TargetRuleSpec:
         return self._targets_by_id()[rule_id]
@@ -250,6 +303,7 @@ def load_rules(directory: Path = RULES_DIR) -> RuleSet:
         sections=load_file(directory / "sections.json", SectionFile).section_rules,
         furniture=load_file(directory / "furniture.json", FurnitureFile).furniture_rules,
         tables=load_file(directory / "measurement_tables.json", MeasurementTableFile).measurement_tables,
+        encounters=load_file(directory / "encounters.json", EncounterFile).encounter_rules,
     )
 
 
