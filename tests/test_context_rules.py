@@ -89,6 +89,15 @@ EXAMPLES = [
     "Previous plan: excision of the <ent historical>in-transit nodules</ent>.",
     "History of <ent historical>melanoma</ent> of the back, now with new nodules on the flank.",
     "She is status post <ent historical>wide local excision</ent> in 2024.",
+    # "none of" denies each of what follows
+    "None of the injected nodules has <ent negated>flattened</ent> or <ent negated>regressed</ent>.",
+    # a dated history item (one date or a range) keeps its date past a ';' inside the item
+    "ONCOLOGIC HISTORY\n- 11/2025-04/2026: Off therapy by choice; disease <ent historical>growing</ent> slowly.\n",
+    "ONCOLOGIC HISTORY\n- 06/2025: Off therapy; the calf nodules <ent historical>growing</ent> again.\n",
+    # a steroid course told as a past event, or a drug the patient came off, is no immunosuppression now
+    "The colitis required hospitalization and <ent historical>high-dose steroids</ent> in 2024.",
+    "She came off <ent historical>azathioprine</ent> in 2014.",
+    "He remains on <ent>tacrolimus</ent> for his kidney transplant.",
     # affirmed
     "Biopsy confirmed <ent>recurrent melanoma</ent>.",
     "<ent>Recurrent melanoma</ent> of the left calf with multiple <ent>in-transit nodules</ent>.",

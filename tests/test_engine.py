@@ -140,6 +140,28 @@ def test_office_visit_needs_history_exam_and_assessment_in_one_document():
     assert status(determine(split, POLICY, INITIAL), "office_visit_documentation") == "insufficient"
 
 
+def test_a_dictated_consult_without_headings_is_an_office_visit_by_its_history_and_diagnosis():
+    """The policy asks for a note with the diagnosis, relevant history and a physical evaluation: a consult letter
+    whose only heading is its 'On examination' paragraph has them when it tells the melanoma's surgery or recurrence
+    and names the melanoma."""
+    consult = [
+        finding("section:physical_exam", doc="consult.pdf", at=900),
+        finding("prior_surgery", doc="consult.pdf", at=100, historical=True),
+        finding("melanoma", doc="consult.pdf", at=1500),
+    ]
+    assert status(determine(consult, POLICY, INITIAL), "office_visit_documentation") == "met"
+    # an exam and a diagnosis without any history of the disease, or a history without an exam, are not enough
+    no_history = [f for f in consult if f.concept != "prior_surgery"]
+    assert status(determine(no_history, POLICY, INITIAL), "office_visit_documentation") == "insufficient"
+    no_exam = [f for f in consult if f.concept != "section:physical_exam"]
+    assert status(determine(no_exam, POLICY, INITIAL), "office_visit_documentation") == "insufficient"
+    # a melanoma only hypothetical or negated is no diagnosis
+    unsure = [*no_history, finding("recurrence", doc="consult.pdf", at=200)]
+    unsure = [f if f.concept != "melanoma" else finding("melanoma", doc="consult.pdf", at=1500, uncertain=True)
+              for f in unsure]
+    assert status(determine(unsure, POLICY, INITIAL), "office_visit_documentation") == "insufficient"
+
+
 def test_office_visit_evidence_comes_from_every_complete_visit_note_and_not_from_a_partial_one():
     def note(doc: str, *sections: str) -> list[Finding]:
         return [finding(f"section:{name}", doc=doc, at=100 * k) for k, name in enumerate(sections)]

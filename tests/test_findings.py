@@ -58,6 +58,7 @@ UNRESECTABLE_SAYINGS = [
     "I do not think she would tolerate a long anesthetic.",
     "Surgical excision of the remaining lesions is not an option.",
     "Her lesions are not resectable: excision would need a free tissue transfer.",
+    "With thirteen lesions and a groin node, this is no longer resectable.",
 ]
 
 
@@ -180,9 +181,17 @@ def test_a_dated_history_item_is_not_todays_response_and_copied_forward_text_is_
     assert not affirmed(reviewer, copied, "response")
 
 
-def test_the_labels_precautions_for_household_members_do_not_flag_the_patient(reviewer):
-    text = "Avoid contact with immunocompromised household members for one week."
-    assert not affirmed(reviewer, text, "immunocompromised")
+@pytest.mark.parametrize("text", [
+    "Avoid contact with immunocompromised household members for one week.",
+    "She will keep the dressings on around close contacts who are immunosuppressed or pregnant.",
+    "Precautions reviewed: pregnant caregivers should not touch the injected sites.",
+])
+def test_the_labels_precautions_for_household_members_do_not_flag_the_patient(reviewer, text):
+    assert not affirmed(reviewer, text, "immunocompromised") + affirmed(reviewer, text, "pregnancy"), text
+
+
+def test_a_patient_who_is_pregnant_is_flagged(reviewer):
+    assert affirmed(reviewer, "She is 22 weeks pregnant with her third child.", "pregnancy")
 
 
 def test_a_second_primary_is_named_and_is_still_melanoma(reviewer):

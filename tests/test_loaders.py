@@ -90,3 +90,25 @@ def test_a_token_pattern_value_with_a_space_is_refused(tmp_path):
     path.write_text(json.dumps(data))
     with pytest.raises(RuleFileError, match=r"context_rules\.0\.pattern.*never matches one token"):
         load_rules(tmp_path / "rules")
+
+
+def test_two_context_rules_for_one_phrase_are_refused(tmp_path):
+    """Both would match the same words and overlap pruning would keep either, by match order."""
+    shutil.copytree(RULES_DIR, tmp_path / "rules")
+    path = tmp_path / "rules" / "context.json"
+    data = json.loads(path.read_text())
+    phrase = next(r for r in data["context_rules"] if r.get("pattern") is None)
+    data["context_rules"].append({**phrase, "direction": "BACKWARD", "metadata": {**phrase["metadata"], "id": "copy"}})
+    path.write_text(json.dumps(data))
+    with pytest.raises(RuleFileError, match="both match the phrase"):
+        load_rules(tmp_path / "rules")
+
+
+def test_an_encounter_heading_without_its_date_group_is_refused(tmp_path):
+    shutil.copytree(RULES_DIR, tmp_path / "rules")
+    path = tmp_path / "rules" / "encounters.json"
+    data = json.loads(path.read_text())
+    data["encounter_rules"]["headings"].append("^Office Visit {date}")
+    path.write_text(json.dumps(data))
+    with pytest.raises(RuleFileError, match=r"encounters\.json: .*no \(\?P<date>"):
+        load_rules(tmp_path / "rules")

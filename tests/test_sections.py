@@ -81,3 +81,13 @@ def test_a_section_running_over_a_page_break_is_cited_on_both_pages_without_the_
     assert [f.page for f in exam] == [1, 2]
     assert "BP 120/80" in exam[0].sentence and exam[1].sentence.startswith("Gen: Well-appearing")
     assert not any("Page" in f.sentence or "MRN" in f.sentence for f in exam)
+
+
+@pytest.mark.parametrize("text, category", [
+    ("EXAM: MRI RIGHT THIGH WITH AND WITHOUT CONTRAST\nRecurrent melanoma of the right thigh.\n", "imaging"),
+    ("EXAM: PET/CT SKULL BASE TO MID-THIGH\nMelanoma of the left buttock, restaging.\n", "imaging"),
+    ("EXAM: Gen NAD. Melanoma scar of the left calf, well healed.\n", "physical_exam"),
+])
+def test_a_radiology_exam_line_names_the_study_not_a_physical_exam(reviewer, text, category):
+    found = reviewer.findings(plain_text_document("report.txt", "0", text))
+    assert {f.section for f in found if not f.concept.startswith("section:")} == {category}

@@ -1,0 +1,82 @@
+"""Encounter printouts: what an earlier dated visit said is the past; the latest visit tells the current state."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from extractor.document import plain_text_document
+from extractor.encounters import earlier_visits, parse_date
+from extractor.rules_loader import default_rules
+from models import ReviewRequest
+
+RULE = default_rules().encounters
+
+PRINTOUT = (
+    "CLINICAL NOTES - ENCOUNTER PRINT\n"
+    "Encounters included (oldest first):\n"
+    "1. Office Visit 07/21/2026 - Dr. Okafor\n"
+    "2. Office Visit 10/27/2026 - Dr. Okafor\n\n"
+    "Office Visit 07/21/2026 - Return, new problem\n"
+    "ASSESSMENT\nRecurrent melanoma L calf, biopsy proven, after WLE/SLNB 02/2026.\n"
+    "PLAN\nSolitary small lesion, resectable. I recommend excision with 1 cm margins.\n\n"
+    "Office Visit 10/27/2026 - Return, recurrence\n"
+    "PHYSICAL EXAM\nTwelve new cutaneous and subcutaneous nodules of the left calf, 2-10 mm.\n"
+    "ASSESSMENT\nIn-transit recurrence of the left leg. With 13 lesions this is unresectable.\n"
+)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("07/21/2026", date(2026, 7, 21)),
+    ("7/1/26", date(2026, 7, 1)),
+    ("2026-10-27", date(2026, 10, 27)),
+    ("October 27, 2026", date(2026, 10, 27)),
+    ("Sept. 3 2026", date(2026, 9, 3)),
+    ("13/45/2026", None),
+])
+def test_visit_dates_as_printed(text, expected):
+    assert parse_date(text) == expected
+
+
+def test_the_earlier_visit_of_a_printout_runs_from_its_heading_to_the_next_visit():
+    visits = earlier_visits(PRINTOUT, RULE)
+    assert len(visits) == 1
+    start, end, heading_start, heading_end = visits[0]
+    assert PRINTOUT[heading_start:heading_end].startswith("Office Visit 07/21/2026")
+    assert "resectable. I recommend excision" in PRINTOUT[start:end]
+    assert "unresectable" not in PRINTOUT[start:end]
+
+
+def test_newest_first_printouts_and_date_of_service_lines_work_too():
+    text = (
+        "Date of service: 10/27/2026\nIn-transit recurrence, unresectable.\n\n"
+        "Date of service: 07/21/2026\nSolitary nodule, resectable.\n"
+    )
+    (start, end, _hs, _he), = earlier_visits(text, RULE)
+    assert text[start:end].startswith("Date of service: 07/21/2026") and end == len(text)
+
+
+@pytest.mark.parametrize("text", [
+    # one note: its date of service printed twice is one visit
+    "Date of service: 10/27/2026\nPLAN: excision.\nOffice Visit 10/27/2026 (continued)\nexam\n",
+    # dates inside history items or a list of encounters are not visit headings
+    "HISTORY\n- 06/12/2026 clinic visit: nodules smaller.\n1. Office Visit 03/17/2026 - post-op\n"
+    "Date of service: 10/27/2026\nexam\n",
+])
+def test_a_single_visit_is_left_alone(text):
+    assert earlier_visits(text, RULE) == []
+
+
+def test_an_earlier_visits_plan_is_historical_and_the_latest_visit_decides(reviewer):
+    document = plain_text_document("print.txt", "0", PRINTOUT)
+    findings = reviewer.findings(document)
+    resectable = [f for f in findings if f.concept == "resectable"]
+    assert resectable and all(f.qualifiers.historical for f in resectable)
+    cue = resectable[0].qualifiers.cues[-1]
+    assert cue.rule == RULE.id and cue.text.startswith("Office Visit 07/21/2026")
+    assert PRINTOUT[cue.start:cue.end] == cue.text
+    unresectable = [f for f in findings if f.concept == "unresectable"]
+    assert unresectable and not any(f.qualifiers.active() for f in unresectable)
+    determination = reviewer.review_documents([document], ReviewRequest(request_type="initial"))
+    assert determination.criterion("unresectable").status == "met"
