@@ -67,6 +67,14 @@ class SentenceContext:
                 )
                 for match_id, start, end in modifiers_by_sentence.get(sentence, [])
             ]
+            # a negation word inside a target phrase ("not resectable", "no longer resectable", "No prior surgery") is
+            # part of what the target says; it does not also deny the lesions named after it
+            spans = [(t.start, t.end) for t in sentence_targets]
+            modifiers = [
+                m for m in modifiers
+                if m.category != "NEGATED_EXISTENCE"
+                or not any(a < m.modifier_span[1] and m.modifier_span[0] < b for a, b in spans)
+            ]
             graph = ConTextGraph(prune_on_modifier_overlap=self.context.prune_on_target_overlap)
             graph.targets = sentence_targets
             graph.modifiers = modifiers

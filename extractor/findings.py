@@ -12,7 +12,7 @@ from spacy.tokens import Doc, Span
 
 from extractor.document import TextDocument
 from extractor.encounters import mark_earlier_visits
-from extractor.rules_loader import CATEGORY_QUALIFIER, RuleSet, TargetMeta, default_rules
+from extractor.rules_loader import CATEGORY_QUALIFIER, NotDoneRule, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
 from extractor.tables import table_findings
 from models import Box, Cue, Finding, Qualifiers
@@ -193,7 +193,7 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
                     boxes=boxes,
                 )
             )
-    findings.extend(section_findings(document, sections))
+    findings.extend(section_findings(document, sections, rules.sections_not_done))
     return findings
 
 
@@ -215,12 +215,24 @@ def _end_of_lines(text: str, start: int, stop: int, lines: int) -> int:
     return min(stop, position - 1 if seen else stop)
 
 
+def _not_done(body: str, rule: NotDoneRule) -> Cue | None:
+    """The cue when the section's body opens by saying it was not done ('Deferred (telephone visit)')."""
+    head = body[: rule.within]
+    lowered = head.lower()
+    for word in rule.words:
+        at = lowered.find(word)
+        if at >= 0 and (at == 0 or not lowered[at - 1].isalnum()):
+            return Cue(qualifier="negated", text=head[at : at + len(word)], start=at, end=at + len(word), rule=rule.id)
+    return None
+
+
 def section_findings(
-    document: TextDocument, sections: list[SectionInfo]
+    document: TextDocument, sections: list[SectionInfo], not_done: NotDoneRule | None = None
 ) -> list[Finding]:
     """One finding per documented section (concept ``section:<category>``), citing its heading and the first lines
     of its body (where the exam, history or assessment begins); furniture lines are skipped when counting lines.
-    Every section counts, not only the first of its kind: a note's "Vitals" heading comes before its "Physical Exam"."""
+    Every section counts, not only the first of its kind: a note's "Vitals" heading comes before its "Physical Exam".
+    A section whose body opens with 'Deferred' or 'Not performed' is negated, its cue those words."""
     text = document.text
     found: list[Finding] = []
     for _start, end, category, _qualifier, title in sections:
@@ -229,6 +241,12 @@ def section_findings(
         body = document.clean_text[title.end_char : end]
         if len(body.replace(" ", "").replace("\n", "")) < MIN_SECTION_BODY:
             continue
+        lead = len(body) - len(body.lstrip(" \n:.-"))
+        cue = _not_done(body[lead:], not_done) if not_done else None
+        if cue is not None:
+            offset = title.end_char + lead
+            cue = cue.model_copy(update={"start": cue.start + offset, "end": cue.end + offset})
+        qualifiers = Qualifiers(negated=True, cues=[cue]) if cue else Qualifiers()
         full_end = _end_of_lines(document.clean_text, title.end_char, end, SECTION_CITE_LINES)
         for cite_start, cite_end in _around_furniture(document, title.start_char, full_end):
             found.append(
@@ -244,7 +262,7 @@ def section_findings(
                     sentence=text[cite_start:cite_end],
                     page=document.page_at(cite_start, cite_end),
                     section=category,
-                    qualifiers=Qualifiers(),
+                    qualifiers=qualifiers,
                     boxes=document.boxes(cite_start, cite_end),
                 )
             )

@@ -4,6 +4,8 @@ needs it."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import spacy
 from medspacy.context import ConTextRule
 from medspacy.ner import TargetRule
@@ -58,6 +60,15 @@ def add_context(nlp: Language, rules: list[ContextRuleSpec]) -> SentenceContext:
     return context
 
 
+def heading_line_pattern(nlp: Language, literal: str) -> list[dict[str, Any]] | None:
+    """A heading written alone on its line ("Physical Exam\\n") matches whatever line break follows it: the phrase
+    would match only a single newline token, and most notes put a blank line under a heading ("\\n\\n")."""
+    if not literal.endswith("\n") or not literal.strip():
+        return None
+    words = [{"LOWER": token.lower_} for token in nlp.make_doc(literal.rstrip()) if not token.is_space]
+    return [*words, {"IS_SPACE": True, "TEXT": {"REGEX": "\n"}}]
+
+
 def build_pipeline(rules: RuleSet | None = None) -> Language:
     """tokenizer -> sentences -> targets -> sections -> ConText."""
     rules = rules or default_rules()
@@ -71,7 +82,7 @@ def build_pipeline(rules: RuleSet | None = None) -> Language:
             SectionRule(
                 literal=spec.literal,
                 category=spec.category,
-                pattern=spec.pattern,
+                pattern=spec.pattern if spec.pattern is not None else heading_line_pattern(nlp, spec.literal),
                 parents=spec.parents,
                 parent_required=spec.parent_required,
                 metadata=spec.metadata.model_dump(),

@@ -164,6 +164,10 @@ class MeasurementTableRule(_Strict):
     resolved_words: tuple[str, ...] = Field(
         default=(), description="a cell saying the lesion is gone (size 0) in a table that declares its unit"
     )
+    max_size_mm: float = Field(
+        gt=0, description="a size above this is no skin or nodal lesion's diameter but a misread number (OCR of a "
+        "faxed table): the row is not trusted"
+    )
 
 
 class MeasurementTableFile(_Strict):
@@ -253,8 +257,19 @@ class ContextFile(_Strict):
         return self
 
 
+class NotDoneRule(_Strict):
+    """Words that, opening a section's body, say the section was not done ('Physical exam: Deferred (telephone
+    visit)'): its heading is no documentation of an exam."""
+
+    id: str
+    source: str
+    words: list[str] = Field(min_length=1)
+    within: int = Field(gt=0, description="the words count only within this many characters of the heading")
+
+
 class SectionFile(_Strict):
     section_rules: list[SectionRuleSpec]
+    not_done: NotDoneRule
 
 
 class FurnitureFile(_Strict):
@@ -268,6 +283,7 @@ class RuleSet(_Strict):
     furniture: list[FurnitureRule]
     tables: MeasurementTableRule
     encounters: EncounterRule
+    sections_not_done: NotDoneRule
 
     def target(self, rule_id: str) -> TargetRuleSpec:
         return self._targets_by_id()[rule_id]
@@ -297,10 +313,12 @@ def load_file(path: Path, model: type[_Strict]) -> Any:
 
 
 def load_rules(directory: Path = RULES_DIR) -> RuleSet:
+    sections = load_file(directory / "sections.json", SectionFile)
     return RuleSet(
         targets=load_file(directory / "targets.json", TargetFile).target_rules,
         context=load_file(directory / "context.json", ContextFile).context_rules,
-        sections=load_file(directory / "sections.json", SectionFile).section_rules,
+        sections=sections.section_rules,
+        sections_not_done=sections.not_done,
         furniture=load_file(directory / "furniture.json", FurnitureFile).furniture_rules,
         tables=load_file(directory / "measurement_tables.json", MeasurementTableFile).measurement_tables,
         encounters=load_file(directory / "encounters.json", EncounterFile).encounter_rules,

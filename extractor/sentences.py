@@ -80,9 +80,22 @@ def sentence_starts(text: str) -> list[int]:
     for start in sorted(starts):
         while start < n and text[start].isspace():
             start += 1
-        if start < n and (not result or result[-1] != start):
+        if start < n and (not result or result[-1] != start) and not _runs_on_over_a_page_break(text, start):
             result.append(start)
     return result
+
+
+_BLANKED_LINE = re.compile(r"\n[ \t]+\n")
+
+
+def _runs_on_over_a_page_break(text: str, start: int) -> bool:
+    """A lowercase word after a page break (a footer and banner, blanked to spaces) whose last line stopped
+    mid-sentence continues that sentence: "... and he does not / [Page 4 of 5] / consider it resectable"."""
+    if not text[start].islower():
+        return False
+    before = len(text[:start].rstrip())
+    gap = text[before:start]
+    return before > 0 and text[before - 1] not in ".:;?!" and _BLANKED_LINE.search(gap) is not None
 
 
 def join_wrapped_lines(text: str, starts: list[int]) -> str:

@@ -101,7 +101,8 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
                     j += 1
                     continue
                 break
-            rows.append((lines[j], sizes[0], sizes[-1]))
+            if max(sizes) <= rule.max_size_mm:
+                rows.append((lines[j], sizes[0], sizes[-1]))
             j += 1
         if len(rows) >= rule.min_rows:
             baseline = sum(r[1] for r in rows)
