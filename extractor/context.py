@@ -67,14 +67,6 @@ class SentenceContext:
                 )
                 for match_id, start, end in modifiers_by_sentence.get(sentence, [])
             ]
-            # a negation word inside a target phrase ("not resectable", "no longer resectable", "No prior surgery") is
-            # part of what the target says; it does not also deny the lesions named after it
-            spans = [(t.start, t.end) for t in sentence_targets]
-            modifiers = [
-                m for m in modifiers
-                if m.category != "NEGATED_EXISTENCE"
-                or not any(a < m.modifier_span[1] and m.modifier_span[0] < b for a, b in spans)
-            ]
             graph = ConTextGraph(prune_on_modifier_overlap=self.context.prune_on_target_overlap)
             graph.targets = sentence_targets
             graph.modifiers = modifiers
@@ -82,6 +74,13 @@ class SentenceContext:
             graph.update_scopes()
             for modifier, scope_end in whole:  # ContextMeta.unterminated: terminators do not cut this scope
                 modifier._scope_end = scope_end
+            # a negation word inside a target phrase ("not resectable", "no longer resectable", "No prior surgery") is
+            # part of what that target says: it still ends the scope of an earlier negation, but denies nothing else
+            spans = [(t.start, t.end) for t in sentence_targets]
+            for modifier in modifiers:
+                start, end = modifier.modifier_span
+                if modifier.category == "NEGATED_EXISTENCE" and any(a < end and start < b for a, b in spans):
+                    modifier._scope_start = modifier._scope_end = end
             graph.apply_modifiers()
             for target, modifier in graph.edges:
                 target._.modifiers += (modifier,)
