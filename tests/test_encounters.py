@@ -48,6 +48,17 @@ def test_the_earlier_visit_of_a_printout_runs_from_its_heading_to_the_next_visit
     assert "unresectable" not in PRINTOUT[start:end]
 
 
+@pytest.mark.parametrize("heading", [
+    "ENC 1 OF 2   07/21/2026   OFFICE VISIT   SURGICAL ONCOLOGY",
+    "ENCOUNTER 2 of 3: 07/21/2026 - OFFICE VISIT",
+    "07/21/2026 - Office Visit - Dr. Okafor",
+])
+def test_other_ways_printouts_head_a_visit(heading):
+    text = f"{heading}\nSolitary nodule, resectable.\n\nDate of service: 10/27/2026\nIn-transit disease, unresectable.\n"
+    (start, end, _hs, _he), = earlier_visits(text, RULE)
+    assert text[start:end].startswith(heading) and "unresectable" not in text[start:end]
+
+
 def test_newest_first_printouts_and_date_of_service_lines_work_too():
     text = (
         "Date of service: 10/27/2026\nIn-transit recurrence, unresectable.\n\n"

@@ -276,3 +276,38 @@ def test_warm_tokenizer_gives_spacys_tokens(note):
     warm = WarmTokenizer(spacy.blank("en").tokenizer)
     for _ in range(2):  # cold, then from the cache
         assert [(t.text, t.whitespace_) for t in warm(text)] == [(t.text, t.whitespace_) for t in plain(text)]
+
+
+@pytest.mark.parametrize("text, concept", [
+    # another condition's progression, or a new benign lesion, is not the melanoma progressing
+    ("R knee: radiographic progression of her osteoarthritis per ortho.", "progression"),
+    ("Full skin exam otherwise: new lesion R upper back, 6 mm waxy papule, c/w seborrheic keratosis.", "progression"),
+    # an operation discussed and declined was never done; Mohs without the melanoma named was for another skin cancer
+    ("We discussed staged excision with flap repair, and she declined any surgery.", "prior_surgery"),
+    ("Healed Mohs scar right nasal ala.", "prior_surgery"),
+    # the future, not the past
+    ("No surgery has been scheduled.", "no_prior_surgery"),
+    # the drug's standing among options, a program's name, a likeness
+    ("Intralesional T-VEC is the standard option for unresectable in-transit disease.", "unresectable"),
+    ("MEDICAL ONCOLOGY CONSULTATION - MELANOMA & SARCOMA PROGRAM", "melanoma"),
+    ("His case was reviewed at the Melanoma/Sarcoma Tumor Board.", "melanoma"),
+    ("The tumor is treated with melanoma-type regimens.", "melanoma"),
+    # an obstetric history, a test not done, a procedure not planned
+    ("G2P2002; gestational diabetes with the second pregnancy.", "pregnancy"),
+    ("Transcutaneous intrahepatic injection is not planned and not indicated.", "intrahepatic_injection"),
+])
+def test_words_that_do_not_say_it_of_this_patient_now(reviewer, text, concept):
+    assert not affirmed(reviewer, text, concept), text
+
+
+@pytest.mark.parametrize("text, concept", [
+    ("I do not consider her a surgical candidate; the nodules sit in a field that held nine metastases.", "unresectable"),
+    ("Recurrent clear cell sarcoma of soft tissue, right calf.", "other_cancer"),
+    ("Melanoma of the left calf excised with Mohs surgery in 2024.", "prior_surgery"),
+    # the "not" of "not resectable" belongs to that phrase: the lesions after it are still there
+    ("The current disease is not resectable: seven dermal and subcutaneous metastases of the forearm.", "injectable_site"),
+    # a negation inside a target phrase still ends an earlier negation's reach
+    ("There is no question, given the new groin node, that he is not a surgical candidate.", "unresectable"),
+])
+def test_what_is_said_of_this_patient_now(reviewer, text, concept):
+    assert affirmed(reviewer, text, concept), text

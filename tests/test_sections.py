@@ -91,3 +91,32 @@ def test_a_section_running_over_a_page_break_is_cited_on_both_pages_without_the_
 def test_a_radiology_exam_line_names_the_study_not_a_physical_exam(reviewer, text, category):
     found = reviewer.findings(plain_text_document("report.txt", "0", text))
     assert {f.section for f in found if not f.concept.startswith("section:")} == {category}
+
+
+def test_a_heading_alone_on_its_line_opens_its_section_whatever_blank_lines_follow(reviewer):
+    text = "INTERVAL HISTORY\n\nShe feels well; melanoma of the thigh.\n\nPHYSICAL EXAM\n\n\nThigh: fourteen nodules.\n"
+    found = reviewer.findings(plain_text_document("note.txt", "0", text))
+    assert {f.concept for f in found if f.concept.startswith("section:")} == {
+        "section:history_of_present_illness", "section:physical_exam"}
+    assert [f.section for f in found if f.concept == "melanoma"] == ["history_of_present_illness"]
+
+
+def test_an_exam_deferred_is_no_exam(reviewer):
+    text = (
+        "HPI: Recurrent melanoma of the right thigh after WLE.\n"
+        "Physical exam: Deferred (telephone visit).\n\n"
+        "Assessment: in-transit melanoma, not a surgical candidate.\n"
+    )
+    exam = [f for f in reviewer.findings(plain_text_document("note.txt", "0", text)) if f.concept == "section:physical_exam"]
+    assert exam and all(f.qualifiers.negated for f in exam)
+    cue = exam[0].qualifiers.cues[0]
+    assert text[cue.start : cue.end] == cue.text == "Deferred"
+    full = text.replace("Deferred (telephone visit).", "Gen: NAD. R thigh: four subcutaneous nodules, 4-11 mm.")
+    exam = [f for f in reviewer.findings(plain_text_document("note.txt", "0", full)) if f.concept == "section:physical_exam"]
+    assert exam and not any(f.qualifiers.active() for f in exam)
+
+
+def test_a_heading_saying_its_text_was_copied_from_an_old_visit_is_history(reviewer):
+    text = "Interval history (copied from 05/21/2026 visit):\nThe in-transit disease is not amenable to resection.\n"
+    found = [f for f in reviewer.findings(plain_text_document("note.txt", "0", text)) if f.concept == "unresectable"]
+    assert found and all(f.section == "prior_plan" and f.qualifiers.historical for f in found)

@@ -37,3 +37,14 @@ def test_blanked_furniture_does_not_break_a_sentence():
     # The banner and footer were blanked to spaces (same length) with their newlines.
     text = "The lesions on the anterior thigh are not amenable to\n" + " " * 60 + "resection given their number."
     assert sentences(text) == ["The lesions on the anterior thigh are not amenable to resection given their number."]
+
+
+def test_a_sentence_runs_on_over_a_page_break_but_a_new_sentence_on_the_next_page_starts_afresh():
+    # footer, page gap and banner, blanked to spaces, between "does not" and "consider"
+    page_break = "\n\n" + " " * 80 + "\n"
+    text = "He does not" + page_break + "consider it resectable; he would not offer surgery."
+    assert sentences(text) == ["He does not consider it resectable; he would not offer surgery."]
+    ended = "He does not consider it resectable." + page_break + "so we discussed T-VEC."
+    assert len(sentences(ended)) == 2
+    blank = "He does not\n\nconsider it resectable."  # a real blank line, no page furniture: a break as before
+    assert len(sentences(blank)) == 2

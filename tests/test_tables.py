@@ -72,3 +72,14 @@ def test_a_unit_elsewhere_above_or_other_units_in_the_row_do_not_make_sizes():
 def test_a_row_number_is_a_label_not_a_size():
     text = "Lesion diameters (mm)\nLesion  Site  Baseline  Today\n1  L arm, proximal  9  9\n2  L arm, mid  14  n/m\n"
     assert findings_for(text) == []  # not "2 -> 14 mm" growth
+
+
+def test_a_size_no_lesion_has_is_a_misread_number_and_its_row_is_not_trusted():
+    # a faxed table read by OCR: '12 mm' came out as '412mm' and '1 2 mm' as '41 mm'
+    text = (
+        "Lesion  Site  Baseline  08/11/2026  11/12/2026\n"
+        "1  L parietal  12mm  41 mm  412mm\n"
+        "2  L parietal, anterior  9 mm  9 mm  9 mm\n"
+        "3  L occipital  7 mm  8 mm  7 mm\n"
+    )
+    assert findings_for(text) == []
