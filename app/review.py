@@ -13,6 +13,7 @@ from spacy.language import Language
 from criteria.engine import determine
 from criteria.policy import Policy, load_policy
 from extractor.document import TextDocument
+from extractor.encounters import mark_stale_documents
 from extractor.findings import analyze
 from extractor.nlp import build_pipeline
 from extractor.pdf import ProgressFn
@@ -33,7 +34,10 @@ class Reviewer:
         return analyze(self.nlp, document, self.rules)
 
     def review_documents(self, documents: list[TextDocument], request: ReviewRequest) -> Determination:
-        findings = [f for document in documents for f in self.findings(document)]
+        per_document = mark_stale_documents(
+            [self.findings(d) for d in documents], [d.clean_text for d in documents], self.rules.encounters
+        )
+        findings = [f for document_findings in per_document for f in document_findings]
         return determine(findings, self.policy, request, [d.info() for d in documents])
 
     def review_paths(

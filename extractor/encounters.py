@@ -36,16 +36,31 @@ def parse_date(text: str) -> date | None:
     return None
 
 
-def earlier_visits(text: str, rule: EncounterRule) -> list[tuple[int, int, int, int]]:
-    """(start, end, heading start, heading end) of every visit older than the document's latest visit date.
-    A visit runs from its heading to the next heading of another date (a second heading of the same date, say a
-    'Date of service' line under the visit title, stays in the same visit)."""
+def _headings(text: str, rule: EncounterRule) -> dict[int, tuple[int, date]]:
+    """Visit headings by start offset: (end offset, visit date)."""
     headings: dict[int, tuple[int, date]] = {}
     for pattern in rule.patterns():
         for match in pattern.finditer(text):
             when = parse_date(match.group("date"))
             if when is not None and match.start() not in headings:
                 headings[match.start()] = (match.end(), when)
+    return headings
+
+
+def latest_visit(text: str, rule: EncounterRule) -> tuple[date, int, int] | None:
+    """The document's latest visit date with its heading's offsets, if it has a dated visit heading."""
+    headings = _headings(text, rule)
+    if not headings:
+        return None
+    start, (end, when) = max(headings.items(), key=lambda item: (item[1][1], -item[0]))
+    return when, start, end
+
+
+def earlier_visits(text: str, rule: EncounterRule) -> list[tuple[int, int, int, int]]:
+    """(start, end, heading start, heading end) of every visit older than the document's latest visit date.
+    A visit runs from its heading to the next heading of another date (a second heading of the same date, say a
+    'Date of service' line under the visit title, stays in the same visit)."""
+    headings = _headings(text, rule)
     if len({when for _end, when in headings.values()}) < 2:
         return []
     ordered = sorted(headings.items())
@@ -73,12 +88,36 @@ def mark_earlier_visits(findings: list[Finding], text: str, rule: EncounterRule)
         visit = next((v for v in visits if v[0] <= finding.start < v[1]), None)
         if visit is None or finding.concept.startswith("section:") or finding.qualifiers.historical:
             out.append(finding)
+        else:
+            out.append(_historical(finding, _heading_cue(text, visit[2], visit[3], rule.id)))
+    return out
+
+
+def _heading_cue(text: str, start: int, end: int, rule_id: str) -> Cue:
+    heading = text[start:end]
+    lead = len(heading) - len(heading.lstrip("# \n"))
+    return Cue(qualifier="historical", text=heading.strip("# \n"), start=start + lead, end=end, rule=rule_id)
+
+
+def _historical(finding: Finding, cue: Cue) -> Finding:
+    qualifiers = finding.qualifiers.model_copy(update={"historical": True, "cues": [*finding.qualifiers.cues, cue]})
+    return finding.model_copy(update={"qualifiers": qualifiers})
+
+
+def mark_stale_documents(findings_per_document: list[list[Finding]], texts: list[str], rule: EncounterRule) -> list[list[Finding]]:
+    """Findings of a document whose latest visit is more than ``stale_after_days`` older than the newest submitted
+    document's are historical (cue: its dated heading): a 2024 consult's "surgery is being scheduled" does not
+    describe the lesions of 2026. Documents without a dated visit heading are left alone."""
+    dated = [latest_visit(text, rule) for text in texts]
+    known = [visit[0] for visit in dated if visit is not None]
+    if len(known) < 2:
+        return findings_per_document
+    newest = max(known)
+    out = []
+    for findings, text, visit in zip(findings_per_document, texts, dated):
+        if visit is None or (newest - visit[0]).days <= rule.stale_after_days:
+            out.append(findings)
             continue
-        heading = text[visit[2] : visit[3]]
-        lead = len(heading) - len(heading.lstrip("# \n"))
-        cue = Cue(qualifier="historical", text=heading.strip("# \n"), start=visit[2] + lead, end=visit[3], rule=rule.id)
-        qualifiers = finding.qualifiers.model_copy(
-            update={"historical": True, "cues": [*finding.qualifiers.cues, cue]}
-        )
-        out.append(finding.model_copy(update={"qualifiers": qualifiers}))
+        cue = _heading_cue(text, visit[1], visit[2], rule.id)
+        out.append([f if f.concept.startswith("section:") or f.qualifiers.historical else _historical(f, cue) for f in findings])
     return out

@@ -12,6 +12,7 @@ from spacy.tokens import Doc, Span
 
 from extractor.document import TextDocument
 from extractor.encounters import mark_earlier_visits
+from extractor.forms import mark_request_form
 from extractor.rules_loader import CATEGORY_QUALIFIER, NotDoneRule, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
 from extractor.tables import table_findings
@@ -293,4 +294,5 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
     for _name, component in nlp.pipeline:
         doc = component(doc)
     findings = process(doc, document, rules) + table_findings(document, rules.tables)
-    return mark_earlier_visits(findings, document.clean_text, rules.encounters)
+    findings = mark_earlier_visits(findings, document.clean_text, rules.encounters)
+    return mark_request_form(findings, document.text, rules.request_forms)

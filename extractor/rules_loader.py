@@ -1,5 +1,5 @@
-"""The one strict loader for the NLP's knowledge: target, ConText, section, page-furniture, measurement-table and
-encounter rules.
+"""The one strict loader for the NLP's knowledge: target, ConText, section, page-furniture, measurement-table,
+encounter and request-form rules.
 
 Rule files are JSON in medspaCy's own format (``target_rules``, ``context_rules``, ``section_rules``); each rule also
 carries ``metadata`` with a stable ``id`` and its ``source``. Every file is validated with ``extra="forbid"``: an
@@ -182,6 +182,10 @@ class EncounterRule(_Strict):
     source: str
     headings: list[str] = Field(min_length=1)
     date: str
+    stale_after_days: int = Field(
+        gt=0, description="a document whose latest visit is this much older than the newest submitted document is "
+        "the past"
+    )
 
     @model_validator(mode="after")
     def _compiles(self) -> "EncounterRule":
@@ -201,6 +205,27 @@ class EncounterRule(_Strict):
 
 class EncounterFile(_Strict):
     encounter_rules: EncounterRule
+
+
+class RequestFormRule(_Strict):
+    """Titles of a prior-authorization request form (regular expressions, ignoring case) looked for in the opening
+    characters of a document: what such a form states is the requester's claim, to be found in the chart notes."""
+
+    id: str
+    source: str
+    titles: list[str] = Field(min_length=1)
+    within: int = Field(gt=0, description="the title must start within this many characters of the document's start")
+
+    @field_validator("titles")
+    @classmethod
+    def _compile(cls, titles: list[str]) -> list[str]:
+        for title in titles:
+            re.compile(title)
+        return titles
+
+
+class RequestFormFile(_Strict):
+    request_forms: RequestFormRule
 
 
 NEARBY_FIELDS = ("requires_nearby", "excluded_nearby", "unless_nearby", "never_nearby")
@@ -284,6 +309,7 @@ class RuleSet(_Strict):
     tables: MeasurementTableRule
     encounters: EncounterRule
     sections_not_done: NotDoneRule
+    request_forms: RequestFormRule
 
     def target(self, rule_id: str) -> TargetRuleSpec:
         return self._targets_by_id()[rule_id]
@@ -322,6 +348,7 @@ def load_rules(directory: Path = RULES_DIR) -> RuleSet:
         furniture=load_file(directory / "furniture.json", FurnitureFile).furniture_rules,
         tables=load_file(directory / "measurement_tables.json", MeasurementTableFile).measurement_tables,
         encounters=load_file(directory / "encounters.json", EncounterFile).encounter_rules,
+        request_forms=load_file(directory / "request_forms.json", RequestFormFile).request_forms,
     )
 
 
