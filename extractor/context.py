@@ -18,6 +18,11 @@ from spacy.tokens import Doc, Span
 from extractor.token_matcher import use_rule_matcher
 
 
+def _owns_negation(target: Span) -> bool:
+    rule = target._.target_rule  # None for spans made outside the TargetMatcher (the negex scorer's)
+    return rule is not None and bool((rule.metadata or {}).get("own_negation"))
+
+
 class SentenceContext:
     def __init__(self, nlp: Language, name: str) -> None:
         self.context = ConText(nlp, name=name, rules=None)
@@ -74,9 +79,9 @@ class SentenceContext:
             graph.update_scopes()
             for modifier, scope_end in whole:  # ContextMeta.unterminated: terminators do not cut this scope
                 modifier._scope_end = scope_end
-            # a negation word inside a target phrase ("not resectable", "no longer resectable", "No prior surgery") is
-            # part of what that target says: it still ends the scope of an earlier negation, but denies nothing else
-            spans = [(t.start, t.end) for t in sentence_targets]
+            # a negation word inside a target phrase that owns it (TargetMeta.own_negation: "not resectable", "No prior
+            # surgery") is part of what that target says: it still ends an earlier negation's scope, denies nothing else
+            spans = [(t.start, t.end) for t in sentence_targets if _owns_negation(t)]
             for modifier in modifiers:
                 start, end = modifier.modifier_span
                 if modifier.category == "NEGATED_EXISTENCE" and any(a < end and start < b for a, b in spans):

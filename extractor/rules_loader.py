@@ -59,6 +59,11 @@ class RuleMeta(_Strict):
 class TargetMeta(RuleMeta):
     case_sensitive: bool = Field(default=False, description="match the literal's exact letters ('AIDS', not 'aids')")
     also: list[str] = Field(default_factory=list, description="further concepts the same words establish")
+    own_negation: bool = Field(
+        default=False,
+        description="the negation words inside the phrase ('not resectable', 'no prior surgery') are what it says: "
+        "they end an earlier negation's scope but deny nothing else in the sentence",
+    )
     requires_nearby: list[str] = Field(
         default_factory=list, description="the mention counts only if one of these word prefixes is in its sentence"
     )

@@ -91,3 +91,26 @@ def test_an_earlier_visits_plan_is_historical_and_the_latest_visit_decides(revie
     assert unresectable and not any(f.qualifiers.active() for f in unresectable)
     determination = reviewer.review_documents([document], ReviewRequest(request_type="initial"))
     assert determination.criterion("unresectable").status == "met"
+
+
+def test_a_document_much_older_than_the_newest_one_is_the_past(reviewer):
+    old = plain_text_document(
+        "consult_2024.txt", "0",
+        "SURGICAL ONCOLOGY CONSULTATION\nDATE: 06/05/2024\nMelanoma of the left shin. "
+        "The lesion is resectable; wide excision is being scheduled.\n",
+    )
+    new = plain_text_document(
+        "visit_2026.txt", "0",
+        "Date of service: 10/28/2026\nRecurrent melanoma of the left leg after WLE in 2024, with twelve in-transit "
+        "nodules; she is not a surgical candidate.\n",
+    )
+    determination = reviewer.review_documents([old, new], ReviewRequest(request_type="initial"))
+    unresectable = determination.criterion("unresectable")
+    assert unresectable.status == "met"
+    # the old consult is still shown, qualified historical with its dated heading as the cue
+    old_ones = [e for e in unresectable.evidence if e.document == "consult_2024.txt"]
+    assert all(e.qualifiers.historical for e in old_ones)
+    # two documents of the same months are both current: their statements conflict
+    recent = plain_text_document("consult.txt", "0", old.text.replace("06/05/2024", "10/02/2026"))
+    determination = reviewer.review_documents([recent, new], ReviewRequest(request_type="initial"))
+    assert determination.criterion("unresectable").status == "insufficient"

@@ -311,3 +311,14 @@ def test_words_that_do_not_say_it_of_this_patient_now(reviewer, text, concept):
 ])
 def test_what_is_said_of_this_patient_now(reviewer, text, concept):
     assert affirmed(reviewer, text, concept), text
+
+
+@pytest.mark.parametrize("text, concept", [
+    ("Fat-density 3 cm subcutaneous lesion of the right lower back without uptake, consistent with a lipoma.", "injectable_site"),
+    ("Excision of an atypical nevus from the right upper back 2017.", "prior_surgery"),
+    ("Lips: healed, no active herpetic lesions.", "response"),
+    ("Basal cell carcinoma, left nasal ala (2019) - complete response to imiquimod.", "response"),
+    ("Eleven injected nodules are all still palpable and none is flat.", "response"),
+])
+def test_benign_lesions_other_diseases_and_denials_are_not_the_melanoma(reviewer, text, concept):
+    assert not affirmed(reviewer, text, concept), text

@@ -120,3 +120,9 @@ def test_a_heading_saying_its_text_was_copied_from_an_old_visit_is_history(revie
     text = "Interval history (copied from 05/21/2026 visit):\nThe in-transit disease is not amenable to resection.\n"
     found = [f for f in reviewer.findings(plain_text_document("note.txt", "0", text)) if f.concept == "unresectable"]
     assert found and all(f.section == "prior_plan" and f.qualifiers.historical for f in found)
+
+
+def test_soap_letters_alone_on_their_lines_are_headings(reviewer):
+    text = "S\nPt and wife say the calf nodules are smaller and flatter.\n\nO\nRLE: healed WLE scar, three SQ nodules 4-9 mm.\n\nA/P\nITM melanoma RLE, responding.\n"
+    sections = {f.concept for f in reviewer.findings(plain_text_document("note.txt", "0", text)) if f.concept.startswith("section:")}
+    assert {"section:history_of_present_illness", "section:physical_exam", "section:assessment_and_plan"} <= sections
