@@ -79,18 +79,38 @@ def _normalized_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
 
 def locate(document: TextDocument, sentence: str, page: int | None) -> tuple[int, int] | None:
     """Offsets of the gold sentence in the document's text (on the gold page when given): exact on the word
-    sequence first, then the best window sharing at least FUZZY_WORD_SHARE of its words (OCR noise)."""
+    sequence first, then the best window sharing at least FUZZY_WORD_SHARE of its words (OCR noise). A sentence that
+    runs on over a page break is found exactly from the gold page, past the footer and banner."""
     target, _ = _normalized_words(sentence)
     if not target:
         return None
     words, spans = _normalized_words(document.text)
     if page is not None and document.pages[0].source != "plain":
         keep = [i for i, (s, e) in enumerate(spans) if document.page_at(s, e) == page]
-        words, spans = [words[i] for i in keep], [spans[i] for i in keep]
+        found = _find(target, [words[i] for i in keep], [spans[i] for i in keep])
+        if found is None:
+            on_page = set(keep)
+            body = [i for i in range(keep[0], len(spans)) if not document.is_furniture(*spans[i])] if keep else []
+            starting = sum(1 for i in body if i in on_page)  # the page's words come first in body
+            found = _exact(target, [words[i] for i in body], [spans[i] for i in body], first=starting)
+        return found
+    return _find(target, words, spans)
+
+
+def _exact(target: list[str], words: list[str], spans: list[tuple[int, int]], first: int | None = None) -> tuple[int, int] | None:
+    """The first exact occurrence of the word sequence (starting among the first ``first`` words when given)."""
     n = len(target)
-    for i in range(len(words) - n + 1):
+    for i in range(min(len(words) - n + 1, first if first is not None else len(words))):
         if words[i : i + n] == target:
             return spans[i][0], spans[i + n - 1][1]
+    return None
+
+
+def _find(target: list[str], words: list[str], spans: list[tuple[int, int]]) -> tuple[int, int] | None:
+    exact = _exact(target, words, spans)
+    if exact is not None:
+        return exact
+    n = len(target)
     want = Counter(target)
     best, best_i = 0, -1
     for i in range(max(1, len(words) - n + 1)):

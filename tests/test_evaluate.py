@@ -115,3 +115,14 @@ def test_floors_on_the_command_line_set_the_exit_code(tmp_path, capsys):
     assert "d01 suggested_outcome: expected insufficient_documentation got meets_criteria" in captured.out
     assert "below floor: dev: outcome accuracy 0.0 < 0.95" in captured.err
     assert "wrong meets_criteria 1 > 0" in captured.err
+
+
+def test_a_gold_sentence_running_on_over_a_page_break_is_located_from_its_page():
+    from app.evaluate import locate
+    from extractor.read import read_path
+
+    document = read_path(SAMPLES / "dev" / "d84" / "derm_progress_2026-11-16.pdf")
+    sentence = ("Every injected lesion is smaller or has flattened, three of the temporal papules have resolved, the one "
+                "lesion we left alone behind the ear has regressed as well, and nothing new has appeared.")
+    start, end = locate(document, sentence, 1)
+    assert document.page_at(start, start + 5) == 1 and document.page_at(end - 5, end) == 2
