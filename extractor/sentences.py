@@ -93,9 +93,10 @@ def _runs_on_over_a_page_break(text: str, start: int) -> bool:
     mid-sentence continues that sentence: "... and he does not / [Page 4 of 5] / consider it resectable"."""
     if not text[start].islower():
         return False
-    before = len(text[:start].rstrip())
-    gap = text[before:start]
-    return before > 0 and text[before - 1] not in ".:;?!" and _BLANKED_LINE.search(gap) is not None
+    before = start
+    while before > 0 and text[before - 1].isspace():
+        before -= 1
+    return before > 0 and text[before - 1] not in ".:;?!" and _BLANKED_LINE.search(text, before, start) is not None
 
 
 def join_wrapped_lines(text: str, starts: list[int]) -> str:
