@@ -97,7 +97,9 @@ def locate(document: TextDocument, sentence: str, page: int | None) -> tuple[int
     return _find(target, words, spans)
 
 
-def _exact(target: list[str], words: list[str], spans: list[tuple[int, int]], first: int | None = None) -> tuple[int, int] | None:
+def _exact(
+    target: list[str], words: list[str], spans: list[tuple[int, int]], first: int | None = None
+) -> tuple[int, int] | None:
     """The first exact occurrence of the word sequence (starting among the first ``first`` words when given)."""
     n = len(target)
     for i in range(min(len(words) - n + 1, first if first is not None else len(words))):

@@ -89,7 +89,7 @@ def mark_earlier_visits(findings: list[Finding], text: str, rule: EncounterRule)
         if visit is None or finding.concept.startswith("section:") or finding.qualifiers.historical:
             out.append(finding)
         else:
-            out.append(_historical(finding, _heading_cue(text, visit[2], visit[3], rule.id)))
+            out.append(finding.qualified(_heading_cue(text, visit[2], visit[3], rule.id)))
     return out
 
 
@@ -99,12 +99,9 @@ def _heading_cue(text: str, start: int, end: int, rule_id: str) -> Cue:
     return Cue(qualifier="historical", text=heading.strip("# \n"), start=start + lead, end=end, rule=rule_id)
 
 
-def _historical(finding: Finding, cue: Cue) -> Finding:
-    qualifiers = finding.qualifiers.model_copy(update={"historical": True, "cues": [*finding.qualifiers.cues, cue]})
-    return finding.model_copy(update={"qualifiers": qualifiers})
-
-
-def mark_stale_documents(findings_per_document: list[list[Finding]], texts: list[str], rule: EncounterRule) -> list[list[Finding]]:
+def mark_stale_documents(
+    findings_per_document: list[list[Finding]], texts: list[str], rule: EncounterRule
+) -> list[list[Finding]]:
     """Findings of a document whose latest visit is more than ``stale_after_days`` older than the newest submitted
     document's are historical (cue: its dated heading): a 2024 consult's "surgery is being scheduled" does not
     describe the lesions of 2026. Documents without a dated visit heading are left alone."""
@@ -119,5 +116,7 @@ def mark_stale_documents(findings_per_document: list[list[Finding]], texts: list
             out.append(findings)
             continue
         cue = _heading_cue(text, visit[1], visit[2], rule.id)
-        out.append([f if f.concept.startswith("section:") or f.qualifiers.historical else _historical(f, cue) for f in findings])
+        out.append(
+            [f if f.concept.startswith("section:") or f.qualifiers.historical else f.qualified(cue) for f in findings]
+        )
     return out

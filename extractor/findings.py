@@ -216,14 +216,16 @@ def _end_of_lines(text: str, start: int, stop: int, lines: int) -> int:
     return min(stop, position - 1 if seen else stop)
 
 
-def _not_done(body: str, rule: NotDoneRule) -> Cue | None:
-    """The cue when the section's body opens by saying it was not done ('Deferred (telephone visit)')."""
-    head = body[: rule.within]
-    lowered = head.lower()
+def _not_done(text: str, start: int, end: int, rule: NotDoneRule) -> Cue | None:
+    """The cue when the section body text[start:end] opens by saying it was not done ('Deferred (telephone visit)')."""
+    while start < end and text[start] in " \n:.-":
+        start += 1
+    lowered = text[start : min(end, start + rule.within)].lower()
     for word in rule.words:
         at = lowered.find(word)
         if at >= 0 and (at == 0 or not lowered[at - 1].isalnum()):
-            return Cue(qualifier="negated", text=head[at : at + len(word)], start=at, end=at + len(word), rule=rule.id)
+            at += start
+            return Cue(qualifier="negated", text=text[at : at + len(word)], start=at, end=at + len(word), rule=rule.id)
     return None
 
 
@@ -242,11 +244,7 @@ def section_findings(
         body = document.clean_text[title.end_char : end]
         if len(body.replace(" ", "").replace("\n", "")) < MIN_SECTION_BODY:
             continue
-        lead = len(body) - len(body.lstrip(" \n:.-"))
-        cue = _not_done(body[lead:], not_done) if not_done else None
-        if cue is not None:
-            offset = title.end_char + lead
-            cue = cue.model_copy(update={"start": cue.start + offset, "end": cue.end + offset})
+        cue = _not_done(document.clean_text, title.end_char, end, not_done) if not_done else None
         qualifiers = Qualifiers(negated=True, cues=[cue]) if cue else Qualifiers()
         full_end = _end_of_lines(document.clean_text, title.end_char, end, SECTION_CITE_LINES)
         for cite_start, cite_end in _around_furniture(document, title.start_char, full_end):

@@ -29,11 +29,4 @@ def mark_request_form(findings: list[Finding], text: str, rule: RequestFormRule)
     if title is None:
         return findings
     cue = Cue(qualifier="uncertain", text=text[title[0] : title[1]], start=title[0], end=title[1], rule=rule.id)
-    out = []
-    for finding in findings:
-        if finding.concept.startswith("section:") or finding.qualifiers.uncertain:
-            out.append(finding)
-            continue
-        qualifiers = finding.qualifiers.model_copy(update={"uncertain": True, "cues": [*finding.qualifiers.cues, cue]})
-        out.append(finding.model_copy(update={"qualifiers": qualifiers}))
-    return out
+    return [f if f.concept.startswith("section:") or f.qualifiers.uncertain else f.qualified(cue) for f in findings]

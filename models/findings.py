@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from models.determination import Box, Qualifiers, _Model
+from models.determination import Box, Cue, Qualifiers, _Model
 
 
 class Finding(_Model):
@@ -23,3 +23,8 @@ class Finding(_Model):
     section: str | None = None
     qualifiers: Qualifiers = Field(default_factory=Qualifiers)
     boxes: list[Box] = Field(default_factory=list)
+
+    def qualified(self, cue: Cue) -> Finding:
+        """A copy also carrying the cue's qualifier, the cue added to those that explain it."""
+        qualifiers = self.qualifiers.model_copy(update={cue.qualifier: True, "cues": [*self.qualifiers.cues, cue]})
+        return self.model_copy(update={"qualifiers": qualifiers})
