@@ -13,7 +13,7 @@ from spacy.language import Language
 from criteria.engine import determine
 from criteria.policy import Policy, load_policy
 from extractor.document import TextDocument
-from extractor.encounters import mark_stale_documents
+from extractor.encounters import mark_revised_opinions, mark_stale_documents
 from extractor.findings import analyze
 from extractor.nlp import build_pipeline
 from extractor.pdf import ProgressFn
@@ -34,9 +34,9 @@ class Reviewer:
         return analyze(self.nlp, document, self.rules)
 
     def review_documents(self, documents: list[TextDocument], request: ReviewRequest) -> Determination:
-        per_document = mark_stale_documents(
-            [self.findings(d) for d in documents], [d.clean_text for d in documents], self.rules.encounters
-        )
+        texts = [d.clean_text for d in documents]
+        per_document = mark_stale_documents([self.findings(d) for d in documents], texts, self.rules.encounters)
+        per_document = mark_revised_opinions(per_document, texts, self.rules.encounters)
         findings = [f for document_findings in per_document for f in document_findings]
         return determine(findings, self.policy, request, [d.info() for d in documents])
 

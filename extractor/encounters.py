@@ -120,3 +120,44 @@ def mark_stale_documents(
             [f if f.concept.startswith("section:") or f.qualifiers.historical else f.qualified(cue) for f in findings]
         )
     return out
+
+
+_DISCOUNTING = ("negated", "family", "hypothetical", "uncertain")
+
+
+def _current(finding: Finding, concept: str) -> bool:
+    q = finding.qualifiers
+    return finding.concept == concept and not q.historical and not any(getattr(q, n) for n in _DISCOUNTING)
+
+
+def _recounted(finding: Finding, concept: str) -> bool:
+    q = finding.qualifiers
+    return finding.concept == concept and q.historical and not any(getattr(q, n) for n in _DISCOUNTING)
+
+
+def mark_revised_opinions(
+    findings_per_document: list[list[Finding]], texts: list[str], rule: EncounterRule
+) -> list[list[Finding]]:
+    """An opinion a later note revises is the past: when a dated note recounts opinion A as a past view ("initially
+    felt the disease was not resectable"), states the opposite B now and A nowhere as current, A as stated in notes
+    of the same date or earlier is historical (cue: that note's dated heading). Undated notes are left alone."""
+    dated = [latest_visit(text, rule) for text in texts]
+    out = [list(findings) for findings in findings_per_document]
+    for old, new in rule.revised_opinions:
+        revisions = [
+            visit[0]
+            for findings, visit in zip(findings_per_document, dated)
+            if visit is not None
+            and any(_recounted(f, old) for f in findings)
+            and any(_current(f, new) for f in findings)
+            and not any(_current(f, old) for f in findings)
+        ]
+        if not revisions:
+            continue
+        latest_revision = max(revisions)
+        for k, (text, visit) in enumerate(zip(texts, dated)):
+            if visit is None or visit[0] > latest_revision:
+                continue
+            cue = _heading_cue(text, visit[1], visit[2], f"{rule.id}.revised")
+            out[k] = [f.qualified(cue) if _current(f, old) else f for f in out[k]]
+    return out

@@ -15,7 +15,7 @@ from extractor.encounters import mark_earlier_visits
 from extractor.forms import mark_request_form
 from extractor.rules_loader import CATEGORY_QUALIFIER, NotDoneRule, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
-from extractor.tables import table_findings
+from extractor.tables import sum_findings, table_findings
 from models import Box, Cue, Finding, Qualifiers
 
 # The cited sentence is cut to at most this many characters around the mention (long run-on lines, tables).
@@ -291,6 +291,6 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
     doc.user_data[STARTS_KEY] = starts
     for _name, component in nlp.pipeline:
         doc = component(doc)
-    findings = process(doc, document, rules) + table_findings(document, rules.tables)
+    findings = process(doc, document, rules) + table_findings(document, rules.tables) + sum_findings(document, rules.tables)
     findings = mark_earlier_visits(findings, document.clean_text, rules.encounters)
     return mark_request_form(findings, document.text, rules.request_forms)

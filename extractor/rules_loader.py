@@ -169,6 +169,9 @@ class MeasurementTableRule(_Strict):
     resolved_words: tuple[str, ...] = Field(
         default=(), description="a cell saying the lesion is gone (size 0) in a table that declares its unit"
     )
+    sum_words: tuple[str, ...] = Field(
+        default=(), description="names of a sum of lesion diameters followed in prose ('SLD 77 -> 48 -> 24 mm')"
+    )
     max_size_mm: float = Field(
         gt=0, description="a size above this is no skin or nodal lesion's diameter but a misread number (OCR of a "
         "faxed table): the row is not trusted"
@@ -190,6 +193,11 @@ class EncounterRule(_Strict):
     stale_after_days: int = Field(
         gt=0, description="a document whose latest visit is this much older than the newest submitted document is "
         "the past"
+    )
+    revised_opinions: list[tuple[str, str]] = Field(
+        default_factory=list,
+        description="pairs of opposite opinions (concepts): a later note that recounts the first as a past view "
+        "and states the second now revises what earlier notes said",
     )
 
     @model_validator(mode="after")

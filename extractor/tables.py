@@ -85,19 +85,25 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
         lines.append((start, start + len(line)))
         start += len(line) + 1
     findings: list[Finding] = []
+    baseline_column = _words(tuple(rule.baseline_words))
     i = 0
     while i < len(lines):
         header = text[lines[i][0] : lines[i][1]].lower()
-        if not any(word in header for word in rule.baseline_words) or _sizes(header):
+        if not baseline_column.search(header) or _sizes(header):
             i += 1
             continue
         rows = []
         unit = _declared_unit(text, lines, i, tuple(rule.unit_title_words))
+        keep = _size_columns(header, rule)
         j = i + 1
         while j < len(lines):
-            sizes = _sizes(text[lines[j][0] : lines[j][1]], unit, rule)
+            line = text[lines[j][0] : lines[j][1]]
+            if " ".join(line.lower().split()) == " ".join(header.split()) and rows:
+                j += 1  # the header printed again over the rest of the table, on the next page
+                continue
+            sizes = _sizes(_cells(line, keep), unit, rule)
             if len(sizes) < 2:
-                if text[lines[j][0] : lines[j][1]].strip() == "" and rows:
+                if line.strip() == "" and rows:
                     j += 1
                     continue
                 break
@@ -113,12 +119,76 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
                 for (a, b), before, after in rows:
                     if (after < before) == (concept == "response"):
                         a += len(text[a:b]) - len(text[a:b].lstrip())
-                        findings.append(_row_finding(document, concept, rule.id, a, b, change))
+                        findings.append(
+                            _row_finding(document, concept, rule.id, a, b, f"measured change {change:+.0%} across the table")
+                        )
         i = max(j, i + 1)
     return findings
 
 
-def _row_finding(document: TextDocument, concept: str, rule_id: str, start: int, end: int, change: float) -> Finding:
+_CELL_GAP = re.compile(r"\s{2,}|\t")
+
+
+def _size_columns(header: str, rule: MeasurementTableRule) -> list[bool] | None:
+    """For each column of the header (cells two spaces apart): may it hold sizes? A column whose header names another
+    unit ('Inj today (mL)') holds none. None when no column is excluded."""
+    cells = _CELL_GAP.split(header.strip())
+    other = _words(rule.other_units)
+    keep = [not other.search(cell.replace("(", " ").replace(")", " ")) for cell in cells]
+    return keep if not all(keep) else None
+
+
+def _cells(row: str, keep: list[bool] | None) -> str:
+    """The row with the cells of excluded columns blanked, when it has as many cells as the header."""
+    if keep is None:
+        return row
+    indent = row[: len(row) - len(row.lstrip())]
+    cells = _CELL_GAP.split(row.strip())
+    if len(cells) != len(keep):
+        return row
+    return indent + "  ".join(cell if k else "" for cell, k in zip(cells, keep))
+
+
+def sum_findings(document: TextDocument, rule: MeasurementTableRule) -> list[Finding]:
+    """A sum of lesion diameters followed over visits in a line of prose ('SLD 77 -> 48 -> 24 mm'): concept
+    ``response`` or ``progression`` when its change from the first to the last figure crosses the rule's thresholds."""
+    text = document.clean_text
+    findings: list[Finding] = []
+    for match in _sum_chain(tuple(rule.sum_words)).finditer(text):
+        numbers = [(float(m.group(1)), (m.group(2) or "").lower()) for m in _CHAIN_NUMBER.finditer(match.group("chain"))]
+        unit = next((u for _, u in reversed(numbers) if u), "mm")
+        sizes = [n * (10.0 if (u or unit) == "cm" else 1.0) for n, u in numbers]
+        if len(sizes) < 2 or not sizes[0] or max(sizes) > rule.max_size_mm * 10:
+            continue
+        change = (sizes[-1] - sizes[0]) / sizes[0]
+        concept = "response" if change <= rule.response_change else "progression" if change >= rule.progression_change else None
+        if concept is None or document.is_furniture(match.start(), match.end()):
+            continue
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        line_end = text.find("\n", match.end())
+        line_end = len(text) if line_end == -1 else line_end
+        line_start += len(text[line_start:line_end]) - len(text[line_start:line_end].lstrip())
+        findings.append(
+            _row_finding(document, concept, rule.id, line_start, line_end, f"measured change {change:+.0%} in the sum of diameters")
+        )
+    return findings
+
+
+_CHAIN_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(mm|cm)?", re.I)
+
+
+@lru_cache(maxsize=4)
+def _sum_chain(words: tuple[str, ...]) -> re.Pattern[str]:
+    """A sum word, then within a few words figures joined by arrows or 'to' ('77 -> 48 -> 24 mm')."""
+    number = r"\d+(?:\.\d+)?\s*(?:mm|cm)?"
+    arrow = r"\s*(?:-+>|→|=>|\bto\b)\s*"
+    names = "|".join(map(re.escape, words)) if words else "(?!)"
+    return re.compile(
+        rf"(?<!\w)(?:{names})(?!\w)[^\n\d;]{{0,40}}?(?P<chain>{number}(?:{arrow}{number})+)", re.I
+    )
+
+
+def _row_finding(document: TextDocument, concept: str, rule_id: str, start: int, end: int, why: str) -> Finding:
     end = start + len(document.text[start:end].rstrip())
     return Finding(
         concept=concept,
@@ -126,7 +196,7 @@ def _row_finding(document: TextDocument, concept: str, rule_id: str, start: int,
         document=document.name,
         start=start,
         end=end,
-        matched_text=f"measured change {change:+.0%} across the table",
+        matched_text=why,
         sentence_start=start,
         sentence_end=end,
         sentence=document.text[start:end],

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from extractor.document import plain_text_document
-from extractor.encounters import earlier_visits, parse_date
+from extractor.encounters import earlier_visits, mark_revised_opinions, parse_date
 from extractor.rules_loader import default_rules
 from models import ReviewRequest
 
@@ -114,3 +114,32 @@ def test_a_document_much_older_than_the_newest_one_is_the_past(reviewer):
     recent = plain_text_document("consult.txt", "0", old.text.replace("06/05/2024", "10/02/2026"))
     determination = reviewer.review_documents([recent, new], ReviewRequest(request_type="initial"))
     assert determination.criterion("unresectable").status == "insufficient"
+
+
+def test_a_later_note_that_recounts_the_earlier_opinion_and_revises_it_decides(reviewer):
+    consult = plain_text_document(
+        "surgonc.txt", "0",
+        "Date of service: 10/15/2026\nRecurrent melanoma of the back after WLE in 2025, four subcutaneous nodules. "
+        "In my opinion these lesions are unresectable.\n",
+    )
+    revised = plain_text_document(
+        "medonc.txt", "0",
+        "Date of service: 11/16/2026\nDr. Lee initially felt the disease was not resectable. The fourth nodule was a "
+        "cyst, and the three nodules are amenable to en bloc excision, now scheduled.\n",
+    )
+    request = ReviewRequest(request_type="initial")
+    determination = reviewer.review_documents([consult, revised], request)
+    unresectable = determination.criterion("unresectable")
+    assert unresectable.status == "not_met" and not unresectable.conflict
+    # the earlier note's opinion is still shown to whoever looks, qualified historical by its own dated heading
+    findings = reviewer.findings(consult)
+    marked = mark_revised_opinions([findings, reviewer.findings(revised)], [consult.text, revised.text], RULE)[0]
+    old = [f for f in marked if f.concept == "unresectable"]
+    assert old and all(f.qualifiers.historical for f in old)
+    assert old[0].qualifiers.cues[-1].text.startswith("Date of service: 10/15/2026")
+    # a note that does not recount the earlier opinion only disagrees with it: that stays a conflict
+    plain = plain_text_document("medonc.txt", "0", revised.text.replace("Dr. Lee initially felt the disease was not resectable. ", ""))
+    assert reviewer.review_documents([consult, plain], request).criterion("unresectable").conflict
+    # nor does a revision reach back over a note written after it
+    later = plain_text_document("surgonc.txt", "0", consult.text.replace("10/15/2026", "11/20/2026"))
+    assert reviewer.review_documents([later, revised], request).criterion("unresectable").conflict

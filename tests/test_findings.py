@@ -295,6 +295,10 @@ def test_warm_tokenizer_gives_spacys_tokens(note):
     # an obstetric history, a test not done, a procedure not planned
     ("G2P2002; gestational diabetes with the second pregnancy.", "pregnancy"),
     ("Transcutaneous intrahepatic injection is not planned and not indicated.", "intrahepatic_injection"),
+    # an opinion once held, recounted: the past view, not today's
+    ("He saw Dr. Osterhaus, who initially felt the disease was not resectable and recommended T-VEC.", "unresectable"),
+    ("Dr. Osterhaus, who had judged the disease unresectable at the time, agreed with the plan.", "unresectable"),
+    ("The nodules were previously deemed resectable.", "resectable"),
 ])
 def test_words_that_do_not_say_it_of_this_patient_now(reviewer, text, concept):
     assert not affirmed(reviewer, text, concept), text

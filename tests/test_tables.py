@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from extractor.document import plain_text_document
 from extractor.rules_loader import default_rules
-from extractor.tables import table_findings
+from extractor.tables import sum_findings, table_findings
 
 RULE = default_rules().tables
 
@@ -83,3 +83,33 @@ def test_a_size_no_lesion_has_is_a_misread_number_and_its_row_is_not_trusted():
         "3  L occipital  7 mm  8 mm  7 mm\n"
     )
     assert findings_for(text) == []
+
+
+def test_a_column_of_another_unit_is_no_size_and_a_repeated_header_continues_the_table():
+    text = (
+        "Lesion meas (calipers, longest diam, mm):\n"
+        "Les  Site  BL 05/05/26  08/11/26  11/17/26  Chg vs BL  Inj today (mL)\n"
+        "L1  post calf  14  10  6  -57%  0.25\n"
+        "L2  lat calf  9  4  0  -100%  --\n"
+        "\n"
+        "Les  Site  BL 05/05/26  08/11/26  11/17/26  Chg vs BL  Inj today (mL)\n"
+        "SLD  --  23  14  6  -74%  total 0.25\n"
+    )
+    found = findings_for(text)
+    assert {f.concept for f in found} == {"response"}
+    assert [f.sentence.split()[0] for f in found] == ["L1", "L2", "SLD"]
+    # 'BL' is the baseline only as a word of its own: a 'Table' header has no baseline column
+    assert findings_for("Lesion diameters in mm\nLes  Table  Today\nL1  14  6\nL2  9  2\n") == []
+
+
+def test_a_sum_of_diameters_followed_in_prose_is_read_as_the_table_would_be():
+    def prose(line: str):
+        return sum_findings(plain_text_document("note.txt", "0", "A/P\n" + line + "\nCont T-VEC.\n"), RULE)
+
+    found = prose("Resp: SLD 77 -> 48 -> 24 mm (-69% vs BL); no new les.")
+    assert [f.concept for f in found] == ["response"]
+    assert found[0].sentence == "Resp: SLD 77 -> 48 -> 24 mm (-69% vs BL); no new les."
+    assert "-69%" in found[0].matched_text
+    assert [f.concept for f in prose("Sum of longest diameters 3.1 cm to 4.2 cm.")] == ["progression"]
+    assert prose("SLD 40 -> 36 mm, stable.") == []  # -10% is neither
+    assert prose("Labs: Cr 1.1 -> 0.9; LDH 300 -> 180.") == []  # no sum of diameters named
