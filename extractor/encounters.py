@@ -138,26 +138,49 @@ def _recounted(finding: Finding, concept: str) -> bool:
 def mark_revised_opinions(
     findings_per_document: list[list[Finding]], texts: list[str], rule: EncounterRule
 ) -> list[list[Finding]]:
-    """An opinion a later note revises is the past: when a dated note recounts opinion A as a past view ("initially
-    felt the disease was not resectable"), states the opposite B now and A nowhere as current, A as stated in notes
-    of the same date or earlier is historical (cue: that note's dated heading). Undated notes are left alone."""
+    """An opinion a later note revises is the past. A dated note revises opinion A when it states the opposite B now
+    and A nowhere as current, and either recounts A as a past view ("initially felt the disease was not resectable"),
+    which revises notes of its date or earlier, or is ``revision_after_days`` or more newer than the note stating A.
+    A revised note's A is historical (cue: its dated heading). Undated notes are left alone."""
     dated = [latest_visit(text, rule) for text in texts]
     out = [list(findings) for findings in findings_per_document]
     for old, new in rule.revised_opinions:
-        revisions = [
-            visit[0]
+        revisers = [
+            (visit[0], any(_recounted(f, old) for f in findings))
             for findings, visit in zip(findings_per_document, dated)
             if visit is not None
-            and any(_recounted(f, old) for f in findings)
             and any(_current(f, new) for f in findings)
             and not any(_current(f, old) for f in findings)
         ]
-        if not revisions:
-            continue
-        latest_revision = max(revisions)
         for k, (text, visit) in enumerate(zip(texts, dated)):
-            if visit is None or visit[0] > latest_revision:
+            if visit is None or not any(
+                when >= visit[0] if recounts else (when - visit[0]).days >= rule.revision_after_days
+                for when, recounts in revisers
+            ):
                 continue
             cue = _heading_cue(text, visit[1], visit[2], f"{rule.id}.revised")
             out[k] = [f.qualified(cue) if _current(f, old) else f for f in out[k]]
+    return out
+
+
+def mark_old_dated_statements(findings: list[Finding], text: str, rule: EncounterRule) -> list[Finding]:
+    """An opinion in a sentence whose every date lies ``dated_statement_days`` or more before the note's visit is
+    what was thought then ("Dr. Lee saw him on 07/14/2026 and scheduled excision"; the note is of 10/26/2026)."""
+    visit = latest_visit(text, rule)
+    if visit is None or not rule.dated_statement_concepts:
+        return findings
+    dates = re.compile(rule.date, re.IGNORECASE)
+    out = []
+    for finding in findings:
+        if finding.concept in rule.dated_statement_concepts and not finding.qualifiers.historical:
+            sentence = text[finding.sentence_start : finding.sentence_end]  # furniture (a DOB banner) blanked
+            found = [(m, parse_date(m.group())) for m in dates.finditer(sentence)]
+            found = [(m, when) for m, when in found if when is not None]
+            if found and all((visit[0] - when).days >= rule.dated_statement_days for _m, when in found):
+                m = found[0][0]
+                start = finding.sentence_start + m.start()
+                cue = Cue(qualifier="historical", text=m.group(), start=start, end=start + len(m.group()),
+                          rule=f"{rule.id}.dated_statement")
+                finding = finding.qualified(cue)
+        out.append(finding)
     return out

@@ -10,8 +10,9 @@ from functools import lru_cache
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from extractor.benign import mark_benign_places
 from extractor.document import TextDocument
-from extractor.encounters import mark_earlier_visits
+from extractor.encounters import mark_earlier_visits, mark_old_dated_statements
 from extractor.forms import mark_request_form
 from extractor.rules_loader import CATEGORY_QUALIFIER, NotDoneRule, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
@@ -293,4 +294,6 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
         doc = component(doc)
     findings = process(doc, document, rules) + table_findings(document, rules.tables) + sum_findings(document, rules.tables)
     findings = mark_earlier_visits(findings, document.clean_text, rules.encounters)
+    findings = mark_old_dated_statements(findings, document.clean_text, rules.encounters)
+    findings = mark_benign_places(findings, document.clean_text, rules.benign_verdicts)
     return mark_request_form(findings, document.text, rules.request_forms)

@@ -194,6 +194,13 @@ class EncounterRule(_Strict):
         gt=0, description="a document whose latest visit is this much older than the newest submitted document is "
         "the past"
     )
+    revision_after_days: int = Field(
+        gt=0, description="a note this much newer than another that states the opposite opinion now supersedes it"
+    )
+    dated_statement_days: int = Field(
+        gt=0, description="a sentence whose every date is this much older than its note's visit tells the past"
+    )
+    dated_statement_concepts: list[str] = Field(default_factory=list, description="the opinions that rule applies to")
     revised_opinions: list[tuple[str, str]] = Field(
         default_factory=list,
         description="pairs of opposite opinions (concepts): a later note that recounts the first as a past view "
@@ -239,6 +246,24 @@ class RequestFormRule(_Strict):
 
 class RequestFormFile(_Strict):
     request_forms: RequestFormRule
+
+
+class BenignVerdictRule(_Strict):
+    """A lesion at one place that the same document later calls benign ('Subcutaneous nodule, left flank: fat
+    necrosis'): every mention of a lesion at that place in the document is doubtful. A place is a side word and a body
+    part within a few words of each other, in either order ('L flank', 'flank, left')."""
+
+    id: str
+    source: str
+    benign_words: list[str] = Field(min_length=1, description="words of a benign verdict (prefixes of words)")
+    sides: dict[str, list[str]] = Field(description="each side's canonical name and the words that write it")
+    body_parts: list[str] = Field(min_length=1)
+    gap_words: int = Field(ge=0, le=4, description="at most this many words between the side and the body part")
+    concepts: list[str] = Field(min_length=1, description="the concepts of lesion mentions a verdict makes doubtful")
+
+
+class BenignVerdictFile(_Strict):
+    benign_verdicts: BenignVerdictRule
 
 
 NEARBY_FIELDS = ("requires_nearby", "excluded_nearby", "unless_nearby", "never_nearby")
@@ -323,6 +348,7 @@ class RuleSet(_Strict):
     encounters: EncounterRule
     sections_not_done: NotDoneRule
     request_forms: RequestFormRule
+    benign_verdicts: BenignVerdictRule
 
     def target(self, rule_id: str) -> TargetRuleSpec:
         return self._targets_by_id()[rule_id]
@@ -362,6 +388,7 @@ def load_rules(directory: Path = RULES_DIR) -> RuleSet:
         tables=load_file(directory / "measurement_tables.json", MeasurementTableFile).measurement_tables,
         encounters=load_file(directory / "encounters.json", EncounterFile).encounter_rules,
         request_forms=load_file(directory / "request_forms.json", RequestFormFile).request_forms,
+        benign_verdicts=load_file(directory / "benign_verdicts.json", BenignVerdictFile).benign_verdicts,
     )
 
 

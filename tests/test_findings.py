@@ -299,6 +299,12 @@ def test_warm_tokenizer_gives_spacys_tokens(note):
     ("He saw Dr. Osterhaus, who initially felt the disease was not resectable and recommended T-VEC.", "unresectable"),
     ("Dr. Osterhaus, who had judged the disease unresectable at the time, agreed with the plan.", "unresectable"),
     ("The nodules were previously deemed resectable.", "resectable"),
+    # another operation's candidacy; nodes inside the chest and abdomen are visceral; advice; nodes not enlarged
+    ("Neurosurgery (08/2026): not a surgical candidate for his lumbar stenosis; symptoms mild.", "unresectable"),
+    ("CT chest showed bulky mediastinal and right hilar adenopathy.", "injectable_site"),
+    ("Recurrence in the mediastinal, right hilar and aortocaval retroperitoneal lymph nodes.", "injectable_site"),
+    ("Counseled to avoid pregnancy during therapy.", "pregnancy"),
+    ("Staging CT and PET negative; inguinal nodes not enlarged.", "injectable_site"),
 ])
 def test_words_that_do_not_say_it_of_this_patient_now(reviewer, text, concept):
     assert not affirmed(reviewer, text, concept), text
@@ -312,6 +318,12 @@ def test_words_that_do_not_say_it_of_this_patient_now(reviewer, text, concept):
     ("The current disease is not resectable: seven dermal and subcutaneous metastases of the forearm.", "injectable_site"),
     # a negation inside a target phrase still ends an earlier negation's reach
     ("There is no question, given the new groin node, that he is not a surgical candidate.", "unresectable"),
+    # a comorbidity that makes any operation unsafe still makes him no surgical candidate
+    ("He is still not a surgical candidate because of his severe aortic stenosis.", "unresectable"),
+    ("CT chest showed bulky mediastinal and right hilar adenopathy.", "visceral_site"),
+    # a surgeon's plain words for a planned excision, and an operating room booked
+    ("Both nodules are mobile; we will take these out next week.", "resectable"),
+    ("OR booked for 11/19/2026 at Providence, outpatient.", "resectable"),
 ])
 def test_what_is_said_of_this_patient_now(reviewer, text, concept):
     assert affirmed(reviewer, text, concept), text

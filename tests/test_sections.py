@@ -126,3 +126,11 @@ def test_soap_letters_alone_on_their_lines_are_headings(reviewer):
     text = "S\nPt and wife say the calf nodules are smaller and flatter.\n\nO\nRLE: healed WLE scar, three SQ nodules 4-9 mm.\n\nA/P\nITM melanoma RLE, responding.\n"
     sections = {f.concept for f in reviewer.findings(plain_text_document("note.txt", "0", text)) if f.concept.startswith("section:")}
     assert {"section:history_of_present_illness", "section:physical_exam", "section:assessment_and_plan"} <= sections
+
+
+def test_a_soap_letter_running_on_into_its_text_is_a_heading_in_capitals_only(reviewer):
+    text = "S: Pt here for tx #13, tolerating well.\nO: BP 138/86  HR 82  T 98.4  ECOG 1\nGen: NAD.\nR axilla: 5 cm fixed matted mass.\n"
+    sections = {f.concept for f in reviewer.findings(plain_text_document("note.txt", "0", text)) if f.concept.startswith("section:")}
+    assert {"section:history_of_present_illness", "section:physical_exam"} <= sections
+    lowercase = "Hx of melanoma.\no: the lesion was noted by his wife, about 5 mm across, with no bleeding at all.\n"
+    assert not any(f.concept == "section:physical_exam" for f in reviewer.findings(plain_text_document("n.txt", "0", lowercase)))

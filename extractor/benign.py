@@ -1,0 +1,89 @@
+"""Benign verdicts: a lesion a document finds benign at one place is no melanoma lesion, wherever else the document
+mentions it by that place.
+
+A pathology report's clinical history reads "New L flank SQ nodule, r/o metastasis"; its diagnosis, a few lines
+later, "D. Left flank subcutaneous nodule, core biopsy: lipoma". A reviewer reads both and does not count the flank
+nodule as an injectable lesion or as a new lesion on treatment. Places (a side and a body part within a few words:
+'L flank', 'flank, left') and verdict words live in rules/benign_verdicts.json. A verdict reaches the lines of its
+own sentence and, for a specimen heading ending in ':', the sentence before it. The mentions found at a place with
+a benign verdict are marked uncertain, the verdict's words as the cue.
+"""
+
+from __future__ import annotations
+
+import re
+from extractor.rules_loader import BenignVerdictRule
+from extractor.sentences import sentence_starts
+from models import Cue, Finding
+
+Place = tuple[str, str]  # (side, body part), canonical
+
+
+_Patterns = tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], dict[str, str]]
+_COMPILED: dict[int, tuple[BenignVerdictRule, _Patterns]] = {}
+
+
+def _patterns(rule: BenignVerdictRule) -> _Patterns:
+    """The rule's regexes, compiled once per rule object (the rule is kept with them, so its id stays its own)."""
+    cached = _COMPILED.get(id(rule))
+    if cached is None or cached[0] is not rule:
+        cached = _COMPILED[id(rule)] = (rule, _compile(rule))
+    return cached[1]
+
+
+def _compile(rule: BenignVerdictRule) -> _Patterns:
+    side_of = {word.lower().rstrip("."): side for side, words in rule.sides.items() for word in words}
+    sides = "|".join(sorted(map(re.escape, side_of), key=len, reverse=True))
+    parts = "|".join(sorted(map(re.escape, rule.body_parts), key=len, reverse=True))
+    gap = rf"(?:[\s,.:;/-]+[\w-]+){{0,{rule.gap_words}}}[\s,.:;/-]+"
+    side = rf"(?<![\w/])(?P<side>{sides})\.?"
+    part = rf"(?P<part>{parts})s?(?!\w)"
+    side_first = re.compile(side + gap + part, re.I)
+    part_first = re.compile(rf"(?<![\w/])(?P<part>{parts})s?,?\s+(?P<side>{sides})(?![\w/])", re.I)
+    benign = re.compile(r"(?<![\w/-])(?:" + "|".join(map(re.escape, rule.benign_words)) + ")", re.I)
+    return side_first, part_first, benign, side_of
+
+
+def places(text: str, rule: BenignVerdictRule) -> set[Place]:
+    side_first, part_first, _benign, side_of = _patterns(rule)
+    found = set()
+    for pattern in (side_first, part_first):
+        for match in pattern.finditer(text):
+            found.add((side_of[match.group("side").lower().rstrip(".")], match.group("part").lower()))
+    return found
+
+
+def verdicts(text: str, rule: BenignVerdictRule) -> dict[Place, Cue]:
+    """Each place the text calls benign, with the words that say so."""
+    _side_first, _part_first, benign, _side_of = _patterns(rule)
+    starts = sentence_starts(text) + [len(text)]
+    out: dict[Place, Cue] = {}
+    for k in range(len(starts) - 1):
+        sentence = text[starts[k] : starts[k + 1]]
+        match = benign.search(sentence)
+        if match is None:
+            continue
+        reach = sentence
+        if k and text[starts[k - 1] : starts[k]].rstrip().endswith(":"):
+            reach = text[starts[k - 1] : starts[k]] + sentence  # the specimen heading over the diagnosis
+        at = starts[k] + match.start()
+        end = starts[k] + match.end()
+        cue = Cue(qualifier="uncertain", text=text[at:end], start=at, end=end, rule=rule.id)
+        for place in places(reach, rule):
+            out.setdefault(place, cue)
+    return out
+
+
+def mark_benign_places(findings: list[Finding], text: str, rule: BenignVerdictRule) -> list[Finding]:
+    """Lesion mentions (the rule's concepts) at a place the document calls benign are uncertain."""
+    found = verdicts(text, rule)
+    if not found:
+        return findings
+    out = []
+    for finding in findings:
+        if finding.concept in rule.concepts and not finding.qualifiers.uncertain:
+            cue = next((found[p] for p in places(finding.sentence, rule) if p in found), None)
+            if cue is not None:
+                finding = finding.qualified(cue)
+        out.append(finding)
+    return out

@@ -1,0 +1,42 @@
+"""Benign verdicts: a lesion the document calls benign at one place is no melanoma lesion wherever it is mentioned."""
+
+from __future__ import annotations
+
+from extractor.benign import places, verdicts
+from extractor.document import plain_text_document
+from extractor.rules_loader import default_rules
+
+RULE = default_rules().benign_verdicts
+
+PATHOLOGY = (
+    "CLINICAL HISTORY\nMelanoma of the R forearm s/p WLE. New L flank SQ nodule on PET, r/o metastasis.\n\n"
+    "DIAGNOSIS\nA. Lymph node, station 7, EBUS-FNA: metastatic melanoma.\n"
+    "C. Subcutaneous nodule, left flank, ultrasound-guided FNA:\nFat necrosis with foamy histiocytes.\n"
+)
+
+
+def test_places_are_a_side_and_a_body_part_in_either_order():
+    assert places("New L flank SQ nodule", RULE) == {("left", "flank")}
+    assert places("Subcutaneous nodule, flank, left", RULE) == {("left", "flank")}
+    assert places("right upper back and LT calf", RULE) == {("right", "back"), ("left", "calf")}
+    assert places("flank nodule", RULE) == set()  # no side: no place
+
+
+def test_a_lesion_called_benign_at_a_place_is_doubtful_wherever_the_document_names_that_place(reviewer):
+    found = verdicts(PATHOLOGY, RULE)
+    assert set(found) == {("left", "flank")}  # the specimen heading over its diagnosis gives the place
+    assert found[("left", "flank")].text == "Fat necrosis"
+    document = plain_text_document("path.txt", "0", PATHOLOGY)
+    flank = [f for f in reviewer.findings(document) if f.concept == "injectable_site" and "flank" in f.sentence]
+    assert flank and all(f.qualifiers.uncertain for f in flank)
+    assert any(c.rule == RULE.id and c.text == "Fat necrosis" for f in flank for c in f.qualifiers.cues)
+
+
+def test_a_benign_verdict_elsewhere_leaves_the_melanoma_lesions_alone(reviewer):
+    text = (
+        "EXAM\nL calf: four dermal nodules 3-8 mm along the WLE scar, biopsy-proven in-transit melanoma.\n"
+        "R upper back: 6 mm waxy stuck-on papule, seborrheic keratosis.\n"
+    )
+    calf = [f for f in reviewer.findings(plain_text_document("n.txt", "0", text)) if "calf" in f.sentence
+            and f.concept == "injectable_site"]
+    assert calf and not any(f.qualifiers.uncertain for f in calf)
