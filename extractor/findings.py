@@ -14,6 +14,7 @@ from extractor.benign import mark_benign_places
 from extractor.document import TextDocument
 from extractor.encounters import mark_earlier_visits, mark_old_dated_statements
 from extractor.forms import mark_request_form
+from extractor.nodes import mark_unplaced_nodes
 from extractor.rules_loader import CATEGORY_QUALIFIER, NotDoneRule, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
 from extractor.tables import sum_findings, table_findings
@@ -296,4 +297,5 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
     findings = mark_earlier_visits(findings, document.clean_text, rules.encounters)
     findings = mark_old_dated_statements(findings, document.clean_text, rules.encounters)
     findings = mark_benign_places(findings, document.clean_text, rules.benign_verdicts)
+    findings = mark_unplaced_nodes(findings, rules.unplaced_nodes)
     return mark_request_form(findings, document.text, rules.request_forms)

@@ -266,6 +266,20 @@ class BenignVerdictFile(_Strict):
     benign_verdicts: BenignVerdictRule
 
 
+class UnplacedNodesRule(_Strict):
+    """Generic nodal words ('lymph node metastases') in a document that names its nodes only by visceral stations."""
+
+    id: str
+    source: str
+    generic_rules: list[str] = Field(min_length=1, description="target rules naming nodes without a place")
+    visceral_rules: list[str] = Field(min_length=1, description="target rules naming thoracic or abdominal stations")
+    basin_rules: list[str] = Field(min_length=1, description="target rules naming a peripheral nodal basin")
+
+
+class NodesFile(_Strict):
+    unplaced_nodes: UnplacedNodesRule
+
+
 NEARBY_FIELDS = ("requires_nearby", "excluded_nearby", "unless_nearby", "never_nearby")
 
 
@@ -349,6 +363,7 @@ class RuleSet(_Strict):
     sections_not_done: NotDoneRule
     request_forms: RequestFormRule
     benign_verdicts: BenignVerdictRule
+    unplaced_nodes: UnplacedNodesRule
 
     def target(self, rule_id: str) -> TargetRuleSpec:
         return self._targets_by_id()[rule_id]
@@ -389,6 +404,7 @@ def load_rules(directory: Path = RULES_DIR) -> RuleSet:
         encounters=load_file(directory / "encounters.json", EncounterFile).encounter_rules,
         request_forms=load_file(directory / "request_forms.json", RequestFormFile).request_forms,
         benign_verdicts=load_file(directory / "benign_verdicts.json", BenignVerdictFile).benign_verdicts,
+        unplaced_nodes=load_file(directory / "nodes.json", NodesFile).unplaced_nodes,
     )
 
 

@@ -40,3 +40,19 @@ def test_a_benign_verdict_elsewhere_leaves_the_melanoma_lesions_alone(reviewer):
     calf = [f for f in reviewer.findings(plain_text_document("n.txt", "0", text)) if "calf" in f.sentence
             and f.concept == "injectable_site"]
     assert calf and not any(f.qualifiers.uncertain for f in calf)
+
+
+def test_nodes_named_only_by_visceral_stations_make_generic_nodal_words_doubtful(reviewer):
+    text = (
+        "REASON FOR CONSULT: Recurrent melanoma, lymph node metastases.\n"
+        "HPI: CT chest showed subcarinal and right hilar adenopathy; EBUS biopsy of station 7 showed melanoma.\n"
+    )
+    generic = [f for f in reviewer.findings(plain_text_document("n.txt", "0", text))
+               if f.concept == "injectable_site" and f.rule.startswith("site.nodal_words")]
+    assert generic and all(f.qualifiers.uncertain for f in generic)
+    assert generic[0].qualifiers.cues[-1].text.startswith("subcarinal")
+    # a peripheral basin named too: the generic words may mean it
+    with_axilla = text + "Exam: 3 cm firm right axillary node.\n"
+    generic = [f for f in reviewer.findings(plain_text_document("n.txt", "0", with_axilla))
+               if f.concept == "injectable_site" and f.rule.startswith("site.nodal_words")]
+    assert generic and not any(f.qualifiers.uncertain for f in generic)
