@@ -165,22 +165,28 @@ def mark_revised_opinions(
 
 def mark_old_dated_statements(findings: list[Finding], text: str, rule: EncounterRule) -> list[Finding]:
     """An opinion in a sentence whose every date lies ``dated_statement_days`` or more before the note's visit is
-    what was thought then ("Dr. Lee saw him on 07/14/2026 and scheduled excision"; the note is of 10/26/2026)."""
+    what was thought then, when the note states the opposite opinion now ("Dr. Lee saw him on 07/14/2026 and
+    scheduled excision", and the note of 10/26/2026 calls the disease unresectable). Without a newer opposite opinion
+    an old dated one stands: a tumor board's "unresectable" two months ago is still the opinion of record."""
     visit = latest_visit(text, rule)
     if visit is None or not rule.dated_statement_concepts:
         return findings
     dates = re.compile(rule.date, re.IGNORECASE)
-    out = []
-    for finding in findings:
-        if finding.concept in rule.dated_statement_concepts and not finding.qualifiers.historical:
-            sentence = text[finding.sentence_start : finding.sentence_end]  # furniture (a DOB banner) blanked
-            found = [(m, parse_date(m.group())) for m in dates.finditer(sentence)]
-            found = [(m, when) for m, when in found if when is not None]
-            if found and all((visit[0] - when).days >= rule.dated_statement_days for _m, when in found):
-                m = found[0][0]
-                start = finding.sentence_start + m.start()
-                cue = Cue(qualifier="historical", text=m.group(), start=start, end=start + len(m.group()),
-                          rule=f"{rule.id}.dated_statement")
-                finding = finding.qualified(cue)
-        out.append(finding)
-    return out
+    old: dict[int, Cue] = {}
+    for k, finding in enumerate(findings):
+        if finding.concept not in rule.dated_statement_concepts or finding.qualifiers.historical:
+            continue
+        sentence = text[finding.sentence_start : finding.sentence_end]  # furniture (a DOB banner) blanked
+        found = [(m, parse_date(m.group())) for m in dates.finditer(sentence)]
+        found = [(m, when) for m, when in found if when is not None]
+        if found and all((visit[0] - when).days >= rule.dated_statement_days for _m, when in found):
+            m = found[0][0]
+            start = finding.sentence_start + m.start()
+            old[k] = Cue(qualifier="historical", text=m.group(), start=start, end=start + len(m.group()),
+                         rule=f"{rule.id}.dated_statement")
+    opposite = {a: b for a, b in rule.revised_opinions}
+    current_now = {f.concept for k, f in enumerate(findings) if k not in old and _current(f, f.concept)}
+    return [
+        f.qualified(old[k]) if k in old and opposite.get(f.concept) in current_now else f
+        for k, f in enumerate(findings)
+    ]

@@ -173,3 +173,13 @@ def test_a_note_months_newer_than_the_opposite_opinion_supersedes_it(reviewer):
     # six weeks apart, without the later note recounting the earlier opinion, the two still conflict
     august = plain_text_document("board.txt", "0", october.text.replace("10/14/2026", "08/25/2026"))
     assert reviewer.review_documents([july, august], request).criterion("unresectable").conflict
+
+
+def test_an_old_dated_opinion_with_nothing_newer_against_it_stands(reviewer):
+    text = (
+        "Date of service: 11/20/2026\nTumor board 09/02/2026: disease deemed unresectable given the number of "
+        "in-transit lesions.\nT-VEC #6 today, tolerating well.\n"
+    )
+    findings = reviewer.findings(plain_text_document("note.txt", "0", text))
+    unresectable = [f for f in findings if f.concept == "unresectable"]
+    assert unresectable and not any(f.qualifiers.historical for f in unresectable)
