@@ -27,6 +27,28 @@ MAX_EVIDENCE = 15
 SectionRank = Mapping[str, int]
 
 
+def _uncertain_only(finding: Finding) -> bool:
+    q = finding.qualifiers
+    return q.uncertain and not (q.negated or q.family or q.hypothetical)
+
+
+def without_outweighed_inferences(findings: list[Finding], requirements: list[Requirement]) -> list[Finding]:
+    """A mention that only infers a concept (the requirement's ``inferred_by`` rules) gives way when a note states
+    the concept itself as uncertain: "ten new papules" after an excision is no recurrence when the surgeon calls the
+    papules "concerning for in-transit recurrence" and awaits the biopsy."""
+    dropped: set[int] = set()
+    for requirement in requirements:
+        if not requirement.inferred_by:
+            continue
+        doubted = {f.concept for f in findings if f.concept in requirement.any_of and _uncertain_only(f)}
+        if not doubted:
+            continue
+        dropped.update(
+            id(f) for f in findings if f.concept in doubted and f.rule in requirement.inferred_by and not _uncertain_only(f)
+        )
+    return [f for f in findings if id(f) not in dropped] if dropped else findings
+
+
 def counts(finding: Finding, requirement: Requirement | FlagRule) -> bool:
     """Does this mention count for the requirement: the right concept, affirmed, about the patient, real?"""
     if finding.concept not in requirement.any_of:
@@ -153,6 +175,7 @@ def evaluate_criterion(
 
     if request.request_type not in criterion.applies_to:
         return result("not_applicable", criterion.reasons.not_applicable, [])
+    findings = without_outweighed_inferences(findings, criterion.requires)
     support = SCOPES[criterion.scope](findings, criterion.requires)
     contra = [f for req in criterion.contradicted_by for f in findings if counts(f, req)]
     if support is not None and contra:

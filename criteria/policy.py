@@ -23,6 +23,11 @@ class Requirement(_Strict):
     any_of: list[str] = Field(min_length=1, description="concepts, any one of which satisfies the requirement")
     accept: list[Qualifier] = Field(default_factory=list, description="qualifiers that still let a mention count")
     label: str
+    inferred_by: list[str] = Field(
+        default_factory=list,
+        description="target rules that infer the concept rather than state it ('new nodules' near a scar for a "
+        "recurrence): their mentions count only while no note calls the concept itself uncertain",
+    )
 
     @model_validator(mode="after")
     def _only_historical(self) -> Requirement:

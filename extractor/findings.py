@@ -3,9 +3,7 @@ sentence, page and boxes). ``process`` computes; nothing is written back onto th
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
-from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -17,12 +15,10 @@ from extractor.forms import mark_request_form
 from extractor.nodes import mark_unplaced_nodes
 from extractor.rules_loader import CATEGORY_QUALIFIER, NotDoneRule, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
+from extractor.nearby import sentence_bounds
 from extractor.tables import sum_findings, table_findings
 from models import Box, Cue, Finding, Qualifiers
 
-# The cited sentence is cut to at most this many characters around the mention (long run-on lines, tables).
-MAX_SENTENCE_CHARS = 400
-_WORD_CHARS = re.compile(r"[\w/+-]+")
 # (start_char, end_char, category, qualifier, title span) of one section of the doc.
 SectionInfo = tuple[int, int, str, str | None, Span | None]
 
@@ -53,54 +49,6 @@ def _cues_and_flags(ent: Span, section: SectionInfo | None) -> Qualifiers:
             )
         )
     return Qualifiers(**flags, cues=cues)
-
-
-def _sentence_bounds(ent: Span, text: str) -> tuple[int, int]:
-    sent = ent.sent
-    start, end = sent.start_char, sent.end_char
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if end - start > MAX_SENTENCE_CHARS:
-        start = max(start, ent.start_char - MAX_SENTENCE_CHARS // 2)
-        end = min(end, start + MAX_SENTENCE_CHARS)
-        while start < ent.start_char and not text[start - 1].isspace():
-            start += 1
-        while end > ent.end_char and end < len(text) and not text[end].isspace():
-            end -= 1
-    return start, end
-
-
-@lru_cache(maxsize=4096)
-def _word_prefixes(prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
-    """One regex finding a word (a run of _WORD_CHARS) that starts with one of the prefixes; a prefix holding another
-    character can never start such a word."""
-    usable = [p for p in prefixes if _WORD_CHARS.fullmatch(p)]
-    return re.compile(r"(?<![\w/+-])(?:" + "|".join(map(re.escape, usable)) + ")") if usable else None
-
-
-def _present(prefixes: list[str], lowered: str) -> bool:
-    """Is one of the prefixes in the sentence: a phrase holding a space as it is, otherwise as the start of a word?"""
-    if not prefixes:
-        return False
-    if any(" " in p and p in lowered for p in prefixes):
-        return True
-    if "" in prefixes and _WORD_CHARS.search(lowered):
-        return True
-    pattern = _word_prefixes(tuple(p for p in prefixes if " " not in p))
-    return pattern is not None and pattern.search(lowered) is not None
-
-
-def _nearby_ok(meta: TargetMeta, sentence: str) -> bool:
-    lowered = sentence.lower()
-    if _present(meta.never_nearby, lowered):
-        return False
-    if meta.requires_nearby and not _present(meta.requires_nearby, lowered):
-        return False
-    if _present(meta.excluded_nearby, lowered):
-        return _present(meta.unless_nearby, lowered)
-    return True
 
 
 class _Sections:
@@ -169,10 +117,8 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
         section = by_start.at(ent.start_char)
         if meta.in_sections and (section is None or section[2] not in meta.in_sections):
             continue
-        s_start, s_end = _sentence_bounds(ent, text)
+        s_start, s_end = sentence_bounds(ent, text)
         sentence = text[s_start:s_end]
-        if not _nearby_ok(meta, document.clean_text[s_start:s_end]):
-            continue
         qualifiers = _cues_and_flags(ent, section)
         page = document.page_at(ent.start_char, ent.end_char)
         if (s_start, s_end) not in boxes_by_sentence:

@@ -1,14 +1,24 @@
-"""Target matching: medspaCy's TargetMatcher, with its results written onto ``doc.ents`` in one assignment
-(medspaCy adds them one at a time, which is quadratic in the number of mentions) and its token patterns served by
-a RuleMatcher (extractor/token_matcher.py)."""
+"""Target matching: medspaCy's TargetMatcher rules, their token patterns served by a RuleMatcher
+(extractor/token_matcher.py), and the results written onto ``doc.ents`` in one assignment (medspaCy adds them one at
+a time, which is quadratic in the number of mentions).
+
+Every match is kept (no pruning inside the matchers), each is checked against its rule's nearby conditions
+(extractor/nearby.py), and only then do overlapping matches compete, longest first: a longer match its sentence rules
+out ("four new pink dermal nodules" as a recurrence, in a note with no excision) leaves the shorter mention inside it
+("dermal nodules") to count. Two rules matching the very same words: the one listed first in targets.json wins.
+Spans are made for the winners only: spaCy keeps a span's extension values by its offsets, so two spans over the
+same words would share one ``target_rule``."""
 
 
-from medspacy.ner import TargetMatcher
+from medspacy.ner import TargetMatcher, TargetRule
 from spacy.language import Language
-from spacy.tokens import Doc
-from spacy.util import filter_spans
+from spacy.tokens import Doc, Span
 
+from extractor.nearby import nearby_ok, sentence_bounds
+from extractor.rules_loader import TargetMeta
 from extractor.token_matcher import use_rule_matcher
+
+Match = tuple[TargetRule, int, int]  # rule, start token, end token
 
 
 class Targets:
@@ -16,18 +26,66 @@ class Targets:
     or 'SCC') compared letter for letter, both served by fast phrase matching."""
 
     def __init__(self, nlp: Language) -> None:
-        self.matcher = TargetMatcher(nlp, result_type=None)
-        self.exact = TargetMatcher(nlp, name="chartcheck_targets_exact", phrase_matcher_attr="ORTH", result_type=None)
+        self.matcher = TargetMatcher(nlp, result_type=None, prune=False)
+        self.exact = TargetMatcher(
+            nlp, name="chartcheck_targets_exact", phrase_matcher_attr="ORTH", result_type=None, prune=False
+        )
         for matcher in (self.matcher, self.exact):
             use_rule_matcher(matcher._TargetMatcher__matcher)  # medspaCy 1.3.1 (pinned) keeps its matcher private
+        self.metas: dict[str, TargetMeta] = {}
+        self.order: dict[str, int] = {}
 
     def add(self, rules: list) -> None:
+        for rule in rules:
+            rule_id = rule.metadata["id"]
+            self.metas[rule_id] = TargetMeta.model_validate(rule.metadata)
+            self.order.setdefault(rule_id, len(self.order))
         self.matcher.add([r for r in rules if not (r.metadata or {}).get("case_sensitive")])
         self.exact.add([r for r in rules if (r.metadata or {}).get("case_sensitive")])
 
+    def matches(self, doc: Doc) -> list[Match]:
+        found = []
+        for target_matcher in (self.matcher, self.exact):
+            medspacy_matcher = target_matcher._TargetMatcher__matcher
+            for rule_id, start, end in medspacy_matcher(doc):
+                found.append((medspacy_matcher.rule_map[doc.vocab.strings[rule_id]], start, end))
+        return found
+
     def __call__(self, doc: Doc) -> Doc:
-        doc.ents = filter_spans(self.matcher(doc) + self.exact(doc))
+        doc.ents = spans(doc, resolve(doc, self.matches(doc), self.metas, self.order))
         return doc
+
+
+def resolve(doc: Doc, matches: list[Match], metas: dict[str, TargetMeta], order: dict[str, int]) -> list[Match]:
+    """The mentions that count: matches whose sentence lets them count, then the longest of overlapping ones (the
+    earlier one first, and the rule listed first when two match the very same words), in text order."""
+    kept = []
+    for rule, start, end in matches:
+        meta = metas[rule.metadata["id"]]
+        if meta.requires_nearby or meta.excluded_nearby or meta.never_nearby:
+            s_start, s_end = sentence_bounds(Span(doc, start, end), doc.text)
+            if not nearby_ok(meta, doc.text[s_start:s_end]):
+                continue
+        kept.append((rule, start, end))
+    kept.sort(key=lambda m: (m[1] - m[2], m[1], order[m[0].metadata["id"]]))
+    taken: set[int] = set()
+    chosen = []
+    for rule, start, end in kept:
+        if not taken.intersection(range(start, end)):
+            chosen.append((rule, start, end))
+            taken.update(range(start, end))
+    return sorted(chosen, key=lambda m: m[1])
+
+
+def spans(doc: Doc, matches: list[Match]) -> list[Span]:
+    out = []
+    for rule, start, end in matches:
+        span = Span(doc, start=start, end=end, label=rule.category)
+        span._.target_rule = rule
+        for attribute, value in (rule.attributes or {}).items():
+            setattr(span._, attribute, value)
+        out.append(span)
+    return out
 
 
 @Language.factory("chartcheck_targets")

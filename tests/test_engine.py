@@ -214,3 +214,14 @@ def test_safety_flags_are_raised_with_evidence_and_do_not_change_the_outcome():
 
 def test_engine_is_pure_same_input_same_output():
     assert determine(ELIGIBLE, POLICY, INITIAL) == determine(list(ELIGIBLE), POLICY, INITIAL)
+
+
+def test_an_inferred_recurrence_gives_way_to_a_note_calling_the_recurrence_uncertain():
+    inferred = finding("recurrence", at=30).model_copy(update={"rule": "recurrence.new_nodules"})
+    base = [f for f in ELIGIBLE if f.concept != "recurrence"] + [inferred]
+    assert status(determine(base, POLICY, INITIAL), "recurrent_after_surgery") == "met"
+    doubted = base + [finding("recurrence", at=70, uncertain=True)]
+    assert status(determine(doubted, POLICY, INITIAL), "recurrent_after_surgery") == "insufficient"
+    # a recurrence stated outright is not outweighed by another note's doubt: that is for the reviewer to weigh
+    stated = [f for f in ELIGIBLE] + [finding("recurrence", at=70, uncertain=True)]
+    assert status(determine(stated, POLICY, INITIAL), "recurrent_after_surgery") == "met"

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import spacy
 from medspacy.ner import TargetMatcher
-from spacy.util import filter_spans
 
 from extractor.document import plain_text_document
 from extractor.nlp import target_rule
+from extractor.targets import resolve
 from extractor.tokenizer import WarmTokenizer
 
 
@@ -252,21 +252,32 @@ def _note_text(note: Path) -> str:
 
 @pytest.mark.parametrize("note", DEV_NOTES, ids=lambda p: p.parent.name + "/" + p.name)
 def test_targets_are_stock_medspacys(reviewer, note):
-    """Targets (token patterns served by extractor/token_matcher.py) = medspaCy's TargetMatcher with spaCy's Matcher."""
+    """Targets (token patterns served by extractor/token_matcher.py) match what medspaCy's TargetMatcher with spaCy's
+    Matcher matches, and keep the same mentions of them."""
     nlp = reviewer.nlp
-    lower = TargetMatcher(nlp, name="stock_targets", result_type=None)
-    exact = TargetMatcher(nlp, name="stock_targets_exact", phrase_matcher_attr="ORTH", result_type=None)
+    lower = TargetMatcher(nlp, name="stock_targets", result_type=None, prune=False)
+    exact = TargetMatcher(nlp, name="stock_targets_exact", phrase_matcher_attr="ORTH", result_type=None, prune=False)
     rules = [target_rule(spec) for spec in reviewer.rules.targets]
     lower.add([r for r in rules if not r.metadata.get("case_sensitive")])
     exact.add([r for r in rules if r.metadata.get("case_sensitive")])
-    text = _note_text(note)
-    doc = nlp.make_doc(text)
+    sentences = nlp.get_pipe("chartcheck_sentences")
+    doc = sentences(nlp.make_doc(_note_text(note)))
+    stock = [
+        (m._TargetMatcher__matcher.rule_map[doc.vocab.strings[rule_id]], start, end)
+        for m in (lower, exact)
+        for rule_id, start, end in m._TargetMatcher__matcher(doc)
+    ]
+    pipe = nlp.get_pipe("chartcheck_targets")
+    ours = pipe.matches(doc)
 
-    def spans(found) -> list[tuple[int, int, str, str]]:
-        return [(s.start, s.end, s.label_, s._.target_rule.metadata["id"]) for s in found]
+    def keys(matches) -> list[tuple[int, int, str]]:
+        return sorted((start, end, rule.metadata["id"]) for rule, start, end in matches)
 
-    ours = spans(nlp.get_pipe("chartcheck_targets")(nlp.make_doc(text)).ents)
-    assert ours and ours == spans(filter_spans(lower(doc) + exact(doc)))
+    assert ours and keys(ours) == keys(stock)
+    ents = pipe(doc).ents
+    assert [(e.start, e.end, e._.target_rule.metadata["id"]) for e in ents] == [
+        (start, end, rule.metadata["id"]) for rule, start, end in resolve(doc, stock, pipe.metas, pipe.order)
+    ]
 
 
 @pytest.mark.parametrize("note", DEV_NOTES, ids=lambda p: p.parent.name + "/" + p.name)

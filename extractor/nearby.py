@@ -1,0 +1,66 @@
+"""The nearby conditions of a target rule (``requires_nearby``, ``excluded_nearby``, ``unless_nearby``,
+``never_nearby``): words of the mention's sentence that make it count or not ("new lesion" is no progression in a
+sentence about a seborrheic keratosis). Checked on every match before overlapping matches compete, so a longer
+match its sentence rules out never hides a shorter one inside it."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from spacy.tokens import Span
+
+from extractor.rules_loader import TargetMeta
+
+# The cited sentence is cut to at most this many characters around the mention (long run-on lines, tables).
+MAX_SENTENCE_CHARS = 400
+_WORD_CHARS = re.compile(r"[\w/+-]+")
+
+
+def sentence_bounds(ent: Span, text: str) -> tuple[int, int]:
+    """Offsets of the mention's sentence in text, spaces trimmed, cut to MAX_SENTENCE_CHARS around the mention."""
+    sent = ent.sent
+    start, end = sent.start_char, sent.end_char
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end - start > MAX_SENTENCE_CHARS:
+        start = max(start, ent.start_char - MAX_SENTENCE_CHARS // 2)
+        end = min(end, start + MAX_SENTENCE_CHARS)
+        while start < ent.start_char and not text[start - 1].isspace():
+            start += 1
+        while end > ent.end_char and end < len(text) and not text[end].isspace():
+            end -= 1
+    return start, end
+
+
+@lru_cache(maxsize=4096)
+def _word_prefixes(prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex finding a word (a run of _WORD_CHARS) that starts with one of the prefixes; a prefix holding another
+    character can never start such a word."""
+    usable = [p for p in prefixes if _WORD_CHARS.fullmatch(p)]
+    return re.compile(r"(?<![\w/+-])(?:" + "|".join(map(re.escape, usable)) + ")") if usable else None
+
+
+def _present(prefixes: list[str], lowered: str) -> bool:
+    """Is one of the prefixes in the sentence: a phrase holding a space as it is, otherwise as the start of a word?"""
+    if not prefixes:
+        return False
+    if any(" " in p and p in lowered for p in prefixes):
+        return True
+    if "" in prefixes and _WORD_CHARS.search(lowered):
+        return True
+    pattern = _word_prefixes(tuple(p for p in prefixes if " " not in p))
+    return pattern is not None and pattern.search(lowered) is not None
+
+
+def nearby_ok(meta: TargetMeta, sentence: str) -> bool:
+    lowered = sentence.lower()
+    if _present(meta.never_nearby, lowered):
+        return False
+    if meta.requires_nearby and not _present(meta.requires_nearby, lowered):
+        return False
+    if _present(meta.excluded_nearby, lowered):
+        return _present(meta.unless_nearby, lowered)
+    return True
