@@ -19,7 +19,7 @@ from models import Cue, Finding
 Place = tuple[str, str]  # (side, body part), canonical
 
 
-_Patterns = tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], dict[str, str]]
+_Patterns = tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], dict[str, str], re.Pattern[str]]
 _COMPILED: dict[int, tuple[BenignVerdictRule, _Patterns]] = {}
 
 
@@ -41,11 +41,14 @@ def _compile(rule: BenignVerdictRule) -> _Patterns:
     side_first = re.compile(side + gap + part, re.I)
     part_first = re.compile(rf"(?<![\w/])(?P<part>{parts})s?,?\s+(?P<side>{sides})(?![\w/])", re.I)
     benign = re.compile(r"(?<![\w/-])(?:" + "|".join(map(re.escape, rule.benign_words)) + ")", re.I)
-    return side_first, part_first, benign, side_of
+    words = "|".join(map(re.escape, rule.doubt_words)) or "(?!)"
+    objects = "|".join(map(re.escape, rule.doubt_objects)) or "(?!)"
+    doubt = re.compile(rf"(?<![\w/])(?:{words})\s*(?:[\w-]+\s+){{0,3}}?(?:{objects})", re.I)
+    return side_first, part_first, benign, side_of, doubt
 
 
 def places(text: str, rule: BenignVerdictRule) -> set[Place]:
-    side_first, part_first, _benign, side_of = _patterns(rule)
+    side_first, part_first, _benign, side_of, _doubt = _patterns(rule)
     found = set()
     for pattern in (side_first, part_first):
         for match in pattern.finditer(text):
@@ -55,7 +58,7 @@ def places(text: str, rule: BenignVerdictRule) -> set[Place]:
 
 def verdicts(text: str, rule: BenignVerdictRule) -> dict[Place, Cue]:
     """Each place the text calls benign, with the words that say so."""
-    _side_first, _part_first, benign, _side_of = _patterns(rule)
+    _side_first, _part_first, benign, _side_of, _doubt = _patterns(rule)
     starts = sentence_starts(text) + [len(text)]
     out: dict[Place, Cue] = {}
     for k in range(len(starts) - 1):
@@ -84,6 +87,26 @@ def mark_benign_places(findings: list[Finding], text: str, rule: BenignVerdictRu
         if finding.concept in rule.concepts and not finding.qualifiers.uncertain:
             cue = next((found[p] for p in places(finding.sentence, rule) if p in found), None)
             if cue is not None:
+                finding = finding.qualified(cue)
+        out.append(finding)
+    return out
+
+
+def mark_doubted_lesions(findings: list[Finding], text: str, rule: BenignVerdictRule) -> list[Finding]:
+    """A lesion whose own clause goes on to doubt its nature ("a new 1.4 cm subcutaneous nodule ..., worrisome for a
+    subcutaneous metastasis"; "New L flank SQ nodule, r/o metastasis") is uncertain, the doubting words the cue. The
+    clause ends at ';', '.' or a line break, and the doubt must start within ``doubt_within`` characters."""
+    doubt = _patterns(rule)[4]
+    out = []
+    for finding in findings:
+        if finding.concept in rule.concepts and not finding.qualifiers.active():
+            after = text[finding.end : min(finding.sentence_end, finding.end + rule.doubt_within + 40)]
+            clause = re.split(r"[;.\n]", after, maxsplit=1)[0]
+            match = doubt.search(clause)
+            if match is not None and match.start() <= rule.doubt_within:
+                at = finding.end + match.start()
+                cue = Cue(qualifier="uncertain", text=text[at : finding.end + match.end()], start=at,
+                          end=finding.end + match.end(), rule=f"{rule.id}.doubted")
                 finding = finding.qualified(cue)
         out.append(finding)
     return out

@@ -8,7 +8,7 @@ from bisect import bisect_right
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from extractor.benign import mark_benign_places
+from extractor.benign import mark_benign_places, mark_doubted_lesions
 from extractor.document import TextDocument
 from extractor.encounters import mark_earlier_visits, mark_old_dated_statements
 from extractor.forms import mark_request_form
@@ -243,5 +243,6 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
     findings = mark_earlier_visits(findings, document.clean_text, rules.encounters)
     findings = mark_old_dated_statements(findings, document.clean_text, rules.encounters)
     findings = mark_benign_places(findings, document.clean_text, rules.benign_verdicts)
+    findings = mark_doubted_lesions(findings, document.clean_text, rules.benign_verdicts)
     findings = mark_unplaced_nodes(findings, rules.unplaced_nodes)
     return mark_request_form(findings, document.text, rules.request_forms)

@@ -260,6 +260,13 @@ class BenignVerdictRule(_Strict):
     body_parts: list[str] = Field(min_length=1)
     gap_words: int = Field(ge=0, le=4, description="at most this many words between the side and the body part")
     concepts: list[str] = Field(min_length=1, description="the concepts of lesion mentions a verdict makes doubtful")
+    doubt_words: list[str] = Field(
+        default_factory=list, description="words after a lesion, in its clause, that doubt its nature ('worrisome for')"
+    )
+    doubt_objects: list[str] = Field(
+        default_factory=list, description="what the doubt must be about (prefixes: 'metast', 'recurren')"
+    )
+    doubt_within: int = Field(default=60, gt=0, description="the doubt must start within this many characters")
 
 
 class BenignVerdictFile(_Strict):
