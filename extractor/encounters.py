@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from extractor.rules_loader import EncounterRule
+from extractor.rules_loader import EncounterRule, RevisedOpinion
 from models import Cue, Finding
 
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -130,23 +130,31 @@ def _current(finding: Finding, concept: str) -> bool:
     return finding.concept == concept and not q.historical and not any(getattr(q, n) for n in _DISCOUNTING)
 
 
-def _recounted(finding: Finding, concept: str) -> bool:
+def _recounted(finding: Finding, opinion: RevisedOpinion) -> bool:
+    """Does the finding recount the old opinion as a past or doubted view (with one of the opinion's cue rules, when
+    it names any)?"""
     q = finding.qualifiers
-    return finding.concept == concept and q.historical and not any(getattr(q, n) for n in _DISCOUNTING)
+    if finding.concept != opinion.old or q.family or q.hypothetical:
+        return False
+    if opinion.recount_cues:
+        return any(c.rule.startswith(tuple(opinion.recount_cues)) for c in q.cues)
+    return q.historical or q.negated or q.uncertain
 
 
 def mark_revised_opinions(
     findings_per_document: list[list[Finding]], texts: list[str], rule: EncounterRule
 ) -> list[list[Finding]]:
-    """An opinion a later note revises is the past. A dated note revises opinion A when it states the opposite B now
-    and A nowhere as current, and either recounts A as a past view ("initially felt the disease was not resectable"),
-    which revises notes of its date or earlier, or is ``revision_after_days`` or more newer than the note stating A.
-    A revised note's A is historical (cue: its dated heading). Undated notes are left alone."""
+    """An opinion a later note revises no longer stands. A dated note revises opinion A when it states the opposite B
+    now and A nowhere as current, and either recounts A as a past or doubted view ("initially felt the disease was not
+    resectable"; "the outside diagnosis of melanoma is revised"), which revises notes of its date or earlier, or, for
+    opinions without required recount cues, is ``revision_after_days`` or more newer than the note stating A. A revised
+    note's A takes the opinion's qualifier (cue: its dated heading). Undated notes are left alone."""
     dated = [latest_visit(text, rule) for text in texts]
     out = [list(findings) for findings in findings_per_document]
-    for old, new in rule.revised_opinions:
+    for opinion in rule.revised_opinions:
+        old, new = opinion.old, opinion.new
         revisers = [
-            (visit[0], any(_recounted(f, old) for f in findings))
+            (visit[0], any(_recounted(f, opinion) for f in findings))
             for findings, visit in zip(findings_per_document, dated)
             if visit is not None
             and any(_current(f, new) for f in findings)
@@ -154,11 +162,14 @@ def mark_revised_opinions(
         ]
         for k, (text, visit) in enumerate(zip(texts, dated)):
             if visit is None or not any(
-                when >= visit[0] if recounts else (when - visit[0]).days >= rule.revision_after_days
+                when >= visit[0]
+                if recounts
+                else not opinion.recount_cues and (when - visit[0]).days >= rule.revision_after_days
                 for when, recounts in revisers
             ):
                 continue
-            cue = _heading_cue(text, visit[1], visit[2], f"{rule.id}.revised")
+            heading = _heading_cue(text, visit[1], visit[2], f"{rule.id}.revised")
+            cue = heading.model_copy(update={"qualifier": opinion.qualifier})
             out[k] = [f.qualified(cue) if _current(f, old) else f for f in out[k]]
     return out
 
@@ -184,7 +195,7 @@ def mark_old_dated_statements(findings: list[Finding], text: str, rule: Encounte
             start = finding.sentence_start + m.start()
             old[k] = Cue(qualifier="historical", text=m.group(), start=start, end=start + len(m.group()),
                          rule=f"{rule.id}.dated_statement")
-    opposite = {a: b for a, b in rule.revised_opinions}
+    opposite = {o.old: o.new for o in rule.revised_opinions if not o.recount_cues}
     current_now = {f.concept for k, f in enumerate(findings) if k not in old and _current(f, f.concept)}
     return [
         f.qualified(old[k]) if k in old and opposite.get(f.concept) in current_now else f

@@ -182,6 +182,20 @@ class MeasurementTableFile(_Strict):
     measurement_tables: MeasurementTableRule
 
 
+class RevisedOpinion(_Strict):
+    old: str = Field(description="the concept a later note revises")
+    new: str = Field(description="the opposite concept it states now")
+    qualifier: Literal["historical", "uncertain"] = Field(
+        description="what the revised statements become: a past view (resectability changes with the disease), or "
+        "uncertain (a diagnosis withdrawn on review was never established)"
+    )
+    recount_cues: list[str] = Field(
+        default_factory=list,
+        description="when given, the later note must recount the old opinion with one of these cue rules (prefixes), "
+        "as a pathology consultation 'revises' an outside diagnosis; otherwise any past or doubted mention will do",
+    )
+
+
 class EncounterRule(_Strict):
     """Heading lines that open one dated visit of an encounter printout. Each heading is a regular expression
     (multiline, ignoring case) with a named group ``date``; ``{date}`` in it stands for the ``date`` expression."""
@@ -201,10 +215,10 @@ class EncounterRule(_Strict):
         gt=0, description="a sentence whose every date is this much older than its note's visit tells the past"
     )
     dated_statement_concepts: list[str] = Field(default_factory=list, description="the opinions that rule applies to")
-    revised_opinions: list[tuple[str, str]] = Field(
+    revised_opinions: list[RevisedOpinion] = Field(
         default_factory=list,
-        description="pairs of opposite opinions (concepts): a later note that recounts the first as a past view "
-        "and states the second now revises what earlier notes said",
+        description="opposite opinions: a later note that recounts the old as a past view and states the new now "
+        "revises what earlier notes said",
     )
 
     @model_validator(mode="after")

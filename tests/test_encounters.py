@@ -183,3 +183,26 @@ def test_an_old_dated_opinion_with_nothing_newer_against_it_stands(reviewer):
     findings = reviewer.findings(plain_text_document("note.txt", "0", text))
     unresectable = [f for f in findings if f.concept == "unresectable"]
     assert unresectable and not any(f.qualifiers.historical for f in unresectable)
+
+
+def test_a_pathology_consultation_that_revises_the_outside_diagnosis_withdraws_it(reviewer):
+    visit = plain_text_document(
+        "derm.txt", "0",
+        "Date of service: 10/19/2026\nAssessment: Recurrent spindle cell melanoma, L parietal scalp (C43.4), six "
+        "dermal nodules around the 2024 WLE site.\n",
+    )
+    consult = plain_text_document(
+        "dermpath.txt", "0",
+        "DERMATOPATHOLOGY CONSULTATION REPORT\nReceived: 10/22/2026      Reported: 11/04/2026\n"
+        "Outside diagnosis: malignant melanoma, spindle cell type (2024); recurrent spindle cell melanoma (2026).\n"
+        "DIAGNOSIS\nSkin, L parietal scalp, punch biopsy: Recurrent pleomorphic dermal sarcoma.\n"
+        "The outside diagnoses of spindle cell melanoma are revised.\n",
+    )
+    determination = reviewer.review_documents([visit, consult], ReviewRequest(request_type="initial"))
+    assert determination.criterion("melanoma_diagnosis").status == "not_met"
+    # a later pathology report that names another cancer without revising the melanoma leaves it standing
+    other = plain_text_document(
+        "path.txt", "0", "Reported: 11/04/2026\nDIAGNOSIS\nSkin, nose, shave: Basal cell carcinoma, nodular.\n"
+    )
+    determination = reviewer.review_documents([visit, other], ReviewRequest(request_type="initial"))
+    assert determination.criterion("melanoma_diagnosis").status == "met"
