@@ -13,6 +13,7 @@ from spacy.language import Language
 from criteria.engine import determine
 from criteria.policy import Policy, load_policy
 from extractor.document import TextDocument
+from extractor.benign import mark_benign_places_across
 from extractor.encounters import mark_revised_opinions, mark_stale_documents
 from extractor.findings import analyze
 from extractor.nlp import build_pipeline
@@ -37,6 +38,9 @@ class Reviewer:
         texts = [d.clean_text for d in documents]
         per_document = mark_stale_documents([self.findings(d) for d in documents], texts, self.rules.encounters)
         per_document = mark_revised_opinions(per_document, texts, self.rules.encounters)
+        per_document = mark_benign_places_across(
+            per_document, texts, [d.name for d in documents], self.rules.benign_verdicts
+        )
         findings = [f for document_findings in per_document for f in document_findings]
         return determine(findings, self.policy, request, [d.info() for d in documents])
 

@@ -35,7 +35,7 @@ def _compile(rule: BenignVerdictRule) -> _Patterns:
     side_of = {word.lower().rstrip("."): side for side, words in rule.sides.items() for word in words}
     sides = "|".join(sorted(map(re.escape, side_of), key=len, reverse=True))
     parts = "|".join(sorted(map(re.escape, rule.body_parts), key=len, reverse=True))
-    gap = rf"(?:[\s,.:;/-]+[\w-]+){{0,{rule.gap_words}}}[\s,.:;/-]+"
+    gap = rf"(?:[\s,.:;/()-]+[\w-]+){{0,{rule.gap_words}}}[\s,.:;/()-]+"
     side = rf"(?<![\w/])(?P<side>{sides})\.?"
     part = rf"(?P<part>{parts})s?(?!\w)"
     side_first = re.compile(side + gap + part, re.I)
@@ -64,7 +64,7 @@ def verdicts(text: str, rule: BenignVerdictRule) -> dict[Place, Cue]:
     for k in range(len(starts) - 1):
         sentence = text[starts[k] : starts[k + 1]]
         match = benign.search(sentence)
-        if match is None:
+        if match is None or any(word in sentence.lower() for word in rule.not_with):
             continue
         reach = sentence
         if k and text[starts[k - 1] : starts[k]].rstrip().endswith(":"):
@@ -89,6 +89,32 @@ def mark_benign_places(findings: list[Finding], text: str, rule: BenignVerdictRu
             if cue is not None:
                 finding = finding.qualified(cue)
         out.append(finding)
+    return out
+
+
+def mark_benign_places_across(
+    findings_per_document: list[list[Finding]], texts: list[str], names: list[str], rule: BenignVerdictRule
+) -> list[list[Finding]]:
+    """A verdict in one document (a cytology or pathology report) reaches lesion mentions at the same place in the
+    case's other documents; the cue names the document it is in."""
+    found = [verdicts(text, rule) for text in texts]
+    out = []
+    for k, findings in enumerate(findings_per_document):
+        elsewhere = {
+            place: cue.model_copy(update={"document": names[j]})
+            for j, verdict in enumerate(found) if j != k for place, cue in verdict.items()
+        }
+        if not elsewhere:
+            out.append(findings)
+            continue
+        marked = []
+        for finding in findings:
+            if finding.concept in rule.concepts and not finding.qualifiers.uncertain:
+                cue = next((elsewhere[p] for p in places(finding.sentence, rule) if p in elsewhere), None)
+                if cue is not None:
+                    finding = finding.qualified(cue)
+            marked.append(finding)
+        out.append(marked)
     return out
 
 

@@ -274,6 +274,7 @@ class BenignVerdictRule(_Strict):
     body_parts: list[str] = Field(min_length=1)
     gap_words: int = Field(ge=0, le=4, description="at most this many words between the side and the body part")
     concepts: list[str] = Field(min_length=1, description="the concepts of lesion mentions a verdict makes doubtful")
+    not_with: list[str] = Field(default_factory=list, description="words that make a sentence no verdict ('margin')")
     doubt_words: list[str] = Field(
         default_factory=list, description="words after a lesion, in its clause, that doubt its nature ('worrisome for')"
     )

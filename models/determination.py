@@ -48,6 +48,9 @@ class Cue(_Model):
     start: int = Field(description="offset of the cue in the document's text")
     end: int
     rule: str = Field(description="the ConText or section rule that matched")
+    document: str | None = Field(
+        default=None, description="the document the cue is in, when it is not the mention's own (offsets are into it)"
+    )
 
 
 class Qualifiers(_Model):

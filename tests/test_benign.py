@@ -56,3 +56,24 @@ def test_nodes_named_only_by_visceral_stations_make_generic_nodal_words_doubtful
     generic = [f for f in reviewer.findings(plain_text_document("n.txt", "0", with_axilla))
                if f.concept == "injectable_site" and f.rule.startswith("site.nodal_words")]
     assert generic and not any(f.qualifiers.uncertain for f in generic)
+
+
+def test_a_cytology_verdict_reaches_the_same_place_in_the_other_documents(reviewer):
+    from models import ReviewRequest
+
+    consult = plain_text_document(
+        "consult.txt", "0",
+        "EXAM\nNeck: 1 cm mobile, nontender L submandibular (level IB) node.\n"
+        "PLAN\nInject the L level IB node if the FNA shows melanoma.\n",
+    )
+    cytology = plain_text_document(
+        "fna.txt", "0", "DIAGNOSIS\nLymph node, left level IB, FNA: NEGATIVE FOR MALIGNANCY.\n"
+    )
+    determination = reviewer.review_documents([consult, cytology], ReviewRequest(request_type="initial"))
+    injectable = determination.criterion("injectable_lesions")
+    assert injectable.status != "met"
+    cues = [c for e in injectable.evidence for c in e.qualifiers.cues if c.document == "fna.txt"]
+    assert cues and cytology.text[cues[0].start : cues[0].end] == cues[0].text
+    # margins are no verdict on a lesion
+    margins = plain_text_document("wle.txt", "0", "Left level IB: margins negative for malignancy.\n")
+    assert verdicts(margins.text, RULE) == {}
