@@ -19,7 +19,9 @@ from models import Cue, Finding
 Place = tuple[str, str]  # (side, body part), canonical
 
 
-_Patterns = tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], dict[str, str], re.Pattern[str]]
+_Patterns = tuple[
+    re.Pattern[str], re.Pattern[str], re.Pattern[str], dict[str, str], re.Pattern[str], re.Pattern[str]
+]
 _COMPILED: dict[int, tuple[BenignVerdictRule, _Patterns]] = {}
 
 
@@ -44,11 +46,12 @@ def _compile(rule: BenignVerdictRule) -> _Patterns:
     words = "|".join(map(re.escape, rule.doubt_words)) or "(?!)"
     objects = "|".join(map(re.escape, rule.doubt_objects)) or "(?!)"
     doubt = re.compile(rf"(?<![\w/])(?:{words})\s*(?:[\w-]+\s+){{0,3}}?(?:{objects})", re.I)
-    return side_first, part_first, benign, side_of, doubt
+    gone = re.compile(r"(?<![\w/])(?:" + ("|".join(map(re.escape, rule.gone_words)) or "(?!)") + r")(?!\w)", re.I)
+    return side_first, part_first, benign, side_of, doubt, gone
 
 
 def places(text: str, rule: BenignVerdictRule) -> set[Place]:
-    side_first, part_first, _benign, side_of, _doubt = _patterns(rule)
+    side_first, part_first, _benign, side_of, _doubt, _gone = _patterns(rule)
     found = set()
     for pattern in (side_first, part_first):
         for match in pattern.finditer(text):
@@ -56,9 +59,30 @@ def places(text: str, rule: BenignVerdictRule) -> set[Place]:
     return found
 
 
+def _unsided_parts(text: str, rule: BenignVerdictRule) -> set[str]:
+    """Body parts the text names with no side anywhere in it ('a new lump on the back')."""
+    if places(text, rule):
+        return set()
+    parts = "|".join(sorted(map(re.escape, rule.body_parts), key=len, reverse=True))
+    return {m.group(1).lower() for m in re.finditer(rf"(?<![\w/])({parts})s?(?!\w)", text, re.I)}
+
+
+def _verdict_at(sentence: str, found: dict[Place, Cue], rule: BenignVerdictRule) -> Cue | None:
+    """The verdict at a place the sentence names; a body part named without a side matches a verdict at that part
+    ('the back' and 'left upper back') when only one side of it has a verdict."""
+    for place in places(sentence, rule):
+        if place in found:
+            return found[place]
+    for part in _unsided_parts(sentence, rule):
+        at = [(place, cue) for place, cue in found.items() if place[1] == part or place[1].endswith(" " + part)]
+        if len({place[0] for place, _cue in at}) == 1:
+            return at[0][1]
+    return None
+
+
 def verdicts(text: str, rule: BenignVerdictRule) -> dict[Place, Cue]:
     """Each place the text calls benign, with the words that say so."""
-    _side_first, _part_first, benign, _side_of, _doubt = _patterns(rule)
+    _side_first, _part_first, benign, _side_of, _doubt, _gone = _patterns(rule)
     starts = sentence_starts(text) + [len(text)]
     out: dict[Place, Cue] = {}
     for k in range(len(starts) - 1):
@@ -85,7 +109,7 @@ def mark_benign_places(findings: list[Finding], text: str, rule: BenignVerdictRu
     out = []
     for finding in findings:
         if finding.concept in rule.concepts and not finding.qualifiers.uncertain:
-            cue = next((found[p] for p in places(finding.sentence, rule) if p in found), None)
+            cue = _verdict_at(finding.sentence, found, rule)
             if cue is not None:
                 finding = finding.qualified(cue)
         out.append(finding)
@@ -110,7 +134,7 @@ def mark_benign_places_across(
         marked = []
         for finding in findings:
             if finding.concept in rule.concepts and not finding.qualifiers.uncertain:
-                cue = next((elsewhere[p] for p in places(finding.sentence, rule) if p in elsewhere), None)
+                cue = _verdict_at(finding.sentence, elsewhere, rule)
                 if cue is not None:
                     finding = finding.qualified(cue)
             marked.append(finding)
@@ -119,20 +143,23 @@ def mark_benign_places_across(
 
 
 def mark_doubted_lesions(findings: list[Finding], text: str, rule: BenignVerdictRule) -> list[Finding]:
-    """A lesion whose own clause goes on to doubt its nature ("a new 1.4 cm subcutaneous nodule ..., worrisome for a
+    """A lesion whose own clause says it is gone ("groin disease in clinical CR") is negated. A lesion whose own
+    clause goes on to doubt its nature ("a new 1.4 cm subcutaneous nodule ..., worrisome for a
     subcutaneous metastasis"; "New L flank SQ nodule, r/o metastasis") is uncertain, the doubting words the cue. The
     clause ends at ';', '.' or a line break, and the doubt must start within ``doubt_within`` characters."""
-    doubt = _patterns(rule)[4]
+    doubt, gone = _patterns(rule)[4:6]
     out = []
     for finding in findings:
         if finding.concept in rule.concepts and not finding.qualifiers.active():
             after = text[finding.end : min(finding.sentence_end, finding.end + rule.doubt_within + 40)]
             clause = re.split(r"[;.\n]", after, maxsplit=1)[0]
-            match = doubt.search(clause)
-            if match is not None and match.start() <= rule.doubt_within:
-                at = finding.end + match.start()
-                cue = Cue(qualifier="uncertain", text=text[at : finding.end + match.end()], start=at,
-                          end=finding.end + match.end(), rule=f"{rule.id}.doubted")
-                finding = finding.qualified(cue)
+            for pattern, qualifier, name in ((gone, "negated", "gone"), (doubt, "uncertain", "doubted")):
+                match = pattern.search(clause)
+                if match is not None and match.start() <= rule.doubt_within:
+                    at, end = finding.end + match.start(), finding.end + match.end()
+                    finding = finding.qualified(
+                        Cue(qualifier=qualifier, text=text[at:end], start=at, end=end, rule=f"{rule.id}.{name}")
+                    )
+                    break
         out.append(finding)
     return out

@@ -281,6 +281,9 @@ class BenignVerdictRule(_Strict):
     doubt_objects: list[str] = Field(
         default_factory=list, description="what the doubt must be about (prefixes: 'metast', 'recurren')"
     )
+    gone_words: list[str] = Field(
+        default_factory=list, description="words after a lesion, in its clause, that say it is gone ('in clinical CR')"
+    )
     doubt_within: int = Field(default=60, gt=0, description="the doubt must start within this many characters")
 
 
