@@ -174,6 +174,19 @@ def mark_revised_opinions(
     return out
 
 
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+
+def _month_date(match: re.Match[str], visit: date) -> date | None:
+    """The 15th of the month a month reference names; without a year, the last such month on or before the visit."""
+    if match.group("mm"):
+        month, year = int(match.group("mm")), int(match.group("yyyy"))
+    else:
+        month = _MONTHS.index(match.group("month").lower()[:3]) + 1
+        year = int(match.group("year")) if match.group("year") else visit.year - (month > visit.month)
+    return date(year, month, 15) if 1 <= month <= 12 else None
+
+
 def mark_old_dated_statements(findings: list[Finding], text: str, rule: EncounterRule) -> list[Finding]:
     """An opinion in a sentence whose every date lies ``dated_statement_days`` or more before the note's visit is
     what was thought then, when the note states the opposite opinion now ("Dr. Lee saw him on 07/14/2026 and
@@ -183,12 +196,14 @@ def mark_old_dated_statements(findings: list[Finding], text: str, rule: Encounte
     if visit is None or not rule.dated_statement_concepts:
         return findings
     dates = re.compile(rule.date, re.IGNORECASE)
+    months = re.compile(rule.month_reference, re.IGNORECASE)
     old: dict[int, Cue] = {}
     for k, finding in enumerate(findings):
         if finding.concept not in rule.dated_statement_concepts or finding.qualifiers.historical:
             continue
         sentence = text[finding.sentence_start : finding.sentence_end]  # furniture (a DOB banner) blanked
         found = [(m, parse_date(m.group())) for m in dates.finditer(sentence)]
+        found += [(m, _month_date(m, visit[0])) for m in months.finditer(sentence)]
         found = [(m, when) for m, when in found if when is not None]
         if found and all((visit[0] - when).days >= rule.dated_statement_days for _m, when in found):
             m = found[0][0]

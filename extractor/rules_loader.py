@@ -215,6 +215,10 @@ class EncounterRule(_Strict):
         gt=0, description="a sentence whose every date is this much older than its note's visit tells the past"
     )
     dated_statement_concepts: list[str] = Field(default_factory=list, description="the opinions that rule applies to")
+    month_reference: str = Field(
+        default="(?!)", description="a month named in a sentence ('saw him in September', '09/2026'): groups month "
+        "and year, or mm and yyyy; a month without a year is the last such month on or before the visit"
+    )
     revised_opinions: list[RevisedOpinion] = Field(
         default_factory=list,
         description="opposite opinions: a later note that recounts the old as a past view and states the new now "

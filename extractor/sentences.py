@@ -59,9 +59,11 @@ def sentence_starts(text: str) -> list[int]:
         if previous is not None:
             prev = previous.rstrip()
             cur = line.strip()
+            # "which Dr.\nOsei has scheduled": a line ending in an abbreviation's period runs on
+            abbreviated = prev.endswith(".") and not _ends_sentence_here(text, line_start - len(previous) - 1 + len(prev))
             breaks = (
                 not prev
-                or prev.endswith((".", ":", ";", "?", "!"))
+                or (prev.endswith((".", ":", ";", "?", "!")) and not abbreviated)
                 or len(prev.strip()) < SHORT_LINE
                 or "  " in prev.strip()
                 or "  " in cur
@@ -70,7 +72,9 @@ def sentence_starts(text: str) -> list[int]:
             )
             if breaks and cur and not cur[0].islower():
                 starts.add(line_start)
-            elif breaks and cur and (not prev or prev.endswith((".", ":", "?", "!")) or _BULLET.match(line)):
+            elif breaks and cur and (
+                not prev or (prev.endswith((".", ":", "?", "!")) and not abbreviated) or _BULLET.match(line)
+            ):
                 starts.add(line_start)
         previous = line
         line_start += len(line) + 1

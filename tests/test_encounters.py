@@ -145,7 +145,7 @@ def test_a_later_note_that_recounts_the_earlier_opinion_and_revises_it_decides(r
     assert reviewer.review_documents([later, revised], request).criterion("unresectable").conflict
 
 
-def test_an_opinion_dated_months_before_the_visit_is_what_was_thought_then(reviewer):
+def test_an_opinion_dated_weeks_before_the_visit_is_what_was_thought_then(reviewer):
     text = (
         "Date of service: 10/26/2026\nHPI: Dr. Lee saw him on 07/14/2026, when there were two nodules, and scheduled "
         "excision of both for 07/28/2026.\nThe board now calls the eleven nodules unresectable.\n"
@@ -155,8 +155,8 @@ def test_an_opinion_dated_months_before_the_visit_is_what_was_thought_then(revie
     assert resectable and all(f.qualifiers.historical for f in resectable)
     assert resectable[0].qualifiers.cues[-1].text == "07/14/2026"
     assert not any(f.qualifiers.historical for f in findings if f.concept == "unresectable")
-    # a date within the last two months, or a date still to come, keeps the plan current
-    recent = text.replace("07/14/2026", "10/01/2026").replace("07/28/2026", "11/28/2026")
+    # a date within the last six weeks, or a date still to come, keeps the plan current
+    recent = text.replace("07/14/2026", "10/01/2026").replace("07/28/2026", "11/28/2026")  # 25 days: current
     assert not any(f.qualifiers.historical for f in reviewer.findings(plain_text_document("n.txt", "0", recent))
                    if f.concept == "resectable")
 
@@ -170,8 +170,8 @@ def test_a_note_months_newer_than_the_opposite_opinion_supersedes_it(reviewer):
     )
     request = ReviewRequest(request_type="initial")
     assert reviewer.review_documents([july, october], request).criterion("unresectable").status == "met"
-    # six weeks apart, without the later note recounting the earlier opinion, the two still conflict
-    august = plain_text_document("board.txt", "0", october.text.replace("10/14/2026", "08/25/2026"))
+    # four weeks apart, without the later note recounting the earlier opinion, the two still conflict
+    august = plain_text_document("board.txt", "0", october.text.replace("10/14/2026", "08/11/2026"))
     assert reviewer.review_documents([july, august], request).criterion("unresectable").conflict
 
 
@@ -206,3 +206,14 @@ def test_a_pathology_consultation_that_revises_the_outside_diagnosis_withdraws_i
     )
     determination = reviewer.review_documents([visit, other], ReviewRequest(request_type="initial"))
     assert determination.criterion("melanoma_diagnosis").status == "met"
+
+
+def test_a_month_named_without_a_day_dates_the_statement_too(reviewer):
+    text = (
+        "Date of service: 11/10/2026\nDr. Kessler saw him in September and planned a left parotidectomy and neck "
+        "dissection.\nAt exploration the mass was fixed to the carotid: the disease is unresectable.\n"
+    )
+    findings = reviewer.findings(plain_text_document("note.txt", "0", text))
+    resectable = [f for f in findings if f.concept == "resectable"]
+    assert resectable and all(f.qualifiers.historical for f in resectable)
+    assert resectable[0].qualifiers.cues[-1].text == "in September"

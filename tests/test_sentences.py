@@ -48,3 +48,13 @@ def test_a_sentence_runs_on_over_a_page_break_but_a_new_sentence_on_the_next_pag
     assert len(sentences(ended)) == 2
     blank = "He does not\n\nconsider it resectable."  # a real blank line, no page furniture: a break as before
     assert len(sentences(blank)) == 2
+
+
+def test_a_line_ending_in_an_abbreviation_runs_on():
+    text = (
+        "R thyroid nodule: follicular neoplasm; it needs a diagnostic R hemithyroidectomy, which Dr.\n"
+        "Osei (endocrine surgery) has scheduled for 01/14/2027.\nPLAN\nNivolumab every 4 weeks.\n"
+    )
+    starts = sentence_starts(text)
+    assert text.index("Osei") not in starts
+    assert text.index("PLAN") in starts
