@@ -12,6 +12,7 @@ from models import Finding, Qualifiers
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[x×]\s*(\d+(?:\.\d+)?)\s*(?:[x×]\s*\d+(?:\.\d+)?\s*)?)?(mm|cm)?", re.I)
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
+_ANY_DATE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")  # in prose '(05/13)' is a date too
 
 
 _UNIT = re.compile(r"\b(mm|cm)\b", re.I)
@@ -152,7 +153,7 @@ def _cells(row: str, keep: list[bool] | None) -> str:
 def sum_findings(document: TextDocument, rule: MeasurementTableRule) -> list[Finding]:
     """A sum of lesion diameters followed over visits in a line of prose ('SLD 77 -> 48 -> 24 mm'): concept
     ``response`` or ``progression`` when its change from the first to the last figure crosses the rule's thresholds."""
-    text = document.clean_text
+    text = _ANY_DATE.sub(lambda m: " " * len(m.group()), document.clean_text)  # dates are no sizes; offsets kept
     findings: list[Finding] = []
     for match in _sum_chain(tuple(rule.sum_words)).finditer(text):
         numbers = [(float(m.group(1)), (m.group(2) or "").lower()) for m in _CHAIN_NUMBER.finditer(match.group("chain"))]
@@ -181,7 +182,7 @@ _CHAIN_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(mm|cm)?", re.I)
 def _sum_chain(words: tuple[str, ...]) -> re.Pattern[str]:
     """A sum word, then within a few words figures joined by arrows or 'to' ('77 -> 48 -> 24 mm')."""
     number = r"\d+(?:\.\d+)?\s*(?:mm|cm)?"
-    arrow = r"\s*(?:-+>|→|=>|\bto\b)\s*"
+    arrow = r"[^\d\n;]{0,40}?(?:-+>|→|=>|\bto\b)\s*"  # '96 mm at baseline (05/19/2026) -> 37 mm'; dates blanked
     names = "|".join(map(re.escape, words)) if words else "(?!)"
     return re.compile(
         rf"(?<!\w)(?:{names})(?!\w)[^\n\d;]{{0,40}}?(?P<chain>{number}(?:{arrow}{number})+)", re.I

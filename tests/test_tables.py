@@ -113,3 +113,12 @@ def test_a_sum_of_diameters_followed_in_prose_is_read_as_the_table_would_be():
     assert [f.concept for f in prose("Sum of longest diameters 3.1 cm to 4.2 cm.")] == ["progression"]
     assert prose("SLD 40 -> 36 mm, stable.") == []  # -10% is neither
     assert prose("Labs: Cr 1.1 -> 0.9; LDH 300 -> 180.") == []  # no sum of diameters named
+
+
+def test_a_sum_followed_with_dates_and_words_between_its_figures_is_read_too():
+    def prose(line: str):
+        return sum_findings(plain_text_document("note.txt", "0", "A/P\n" + line + "\n"), RULE)
+
+    assert [f.concept for f in prose("Sum of longest diameters 96 mm at baseline (05/19/2026) -> 37 mm today.")] == ["response"]
+    assert [f.concept for f in prose("Sum of LD: 84 mm (05/13) -> 27 mm (11/18).")] == ["response"]
+    assert prose("Sum of LD: 84 mm (05/13); restaging 11/18 pending.") == []
