@@ -225,3 +225,10 @@ def test_an_inferred_recurrence_gives_way_to_a_note_calling_the_recurrence_uncer
     # a recurrence stated outright is not outweighed by another note's doubt: that is for the reviewer to weigh
     stated = [f for f in ELIGIBLE] + [finding("recurrence", at=70, uncertain=True)]
     assert status(determine(stated, POLICY, INITIAL), "recurrent_after_surgery") == "met"
+
+
+def test_a_pathologists_doubt_leaves_the_recurrence_for_the_reviewer():
+    det = determine(ELIGIBLE + [finding("pathology_doubt", doc="consult.pdf")], POLICY, INITIAL)
+    recurrence = det.criterion("recurrent_after_surgery")
+    assert recurrence.status == "insufficient" and recurrence.conflict
+    assert any(e.concept == "pathology_doubt" and e.stance == "contradicts" for e in recurrence.evidence)

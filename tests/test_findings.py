@@ -315,6 +315,7 @@ def test_warm_tokenizer_gives_spacys_tokens(note):
     ("CT chest showed bulky mediastinal and right hilar adenopathy.", "injectable_site"),
     ("Recurrence in the mediastinal, right hilar and aortocaval retroperitoneal lymph nodes.", "injectable_site"),
     ("Counseled to avoid pregnancy during therapy.", "pregnancy"),
+    ("Thyroid FNA: not diagnostic of malignancy.", "pathology_doubt"),
     ("Staging CT and PET negative; inguinal nodes not enlarged.", "injectable_site"),
 ])
 def test_words_that_do_not_say_it_of_this_patient_now(reviewer, text, concept):
@@ -329,6 +330,8 @@ def test_words_that_do_not_say_it_of_this_patient_now(reviewer, text, concept):
     ("The current disease is not resectable: seven dermal and subcutaneous metastases of the forearm.", "injectable_site"),
     # a negation inside a target phrase still ends an earlier negation's reach
     ("There is no question, given the new groin node, that he is not a surgical candidate.", "unresectable"),
+    # a dermatopathologist who will not call the lesion melanoma
+    ("We would not regard this specimen as diagnostic of recurrent melanoma at this time.", "pathology_doubt"),
     # a comorbidity that makes any operation unsafe still makes him no surgical candidate
     ("He is still not a surgical candidate because of his severe aortic stenosis.", "unresectable"),
     ("CT chest showed bulky mediastinal and right hilar adenopathy.", "visceral_site"),
