@@ -316,6 +316,8 @@ def test_warm_tokenizer_gives_spacys_tokens(note):
     ("Recurrence in the mediastinal, right hilar and aortocaval retroperitoneal lymph nodes.", "injectable_site"),
     ("Counseled to avoid pregnancy during therapy.", "pregnancy"),
     ("Thyroid FNA: not diagnostic of malignancy.", "pathology_doubt"),
+    ("Referred from SSM Health for a second opinion.", "melanoma"),
+    ("FISH analysis is negative for melanoma.", "melanoma"),
     ("Staging CT and PET negative; inguinal nodes not enlarged.", "injectable_site"),
 ])
 def test_words_that_do_not_say_it_of_this_patient_now(reviewer, text, concept):
@@ -332,6 +334,9 @@ def test_words_that_do_not_say_it_of_this_patient_now(reviewer, text, concept):
     ("There is no question, given the new groin node, that he is not a surgical candidate.", "unresectable"),
     # a dermatopathologist who will not call the lesion melanoma
     ("We would not regard this specimen as diagnostic of recurrent melanoma at this time.", "pathology_doubt"),
+    # a fisherman's melanoma is his; a subtype abbreviated beside its staging
+    ("57-year-old man (commercial fisherman, Homer) with primary anorectal mucosal melanoma.", "melanoma"),
+    ("SSM L infraclavicular chest, Breslow 2.1 mm, non-ulc, pT3a.", "melanoma"),
     # a comorbidity that makes any operation unsafe still makes him no surgical candidate
     ("He is still not a surgical candidate because of his severe aortic stenosis.", "unresectable"),
     ("CT chest showed bulky mediastinal and right hilar adenopathy.", "visceral_site"),
