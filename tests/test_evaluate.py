@@ -19,19 +19,26 @@ TARGETS = {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_r
 # h01-h14 were set in session 1; h15-h28 were written blind by other authors in session 3, h29-h41 in session 4.
 HELD_RATCHETS = {
     "h01-h14": ({f"h{n:02d}" for n in range(1, 15)},
-                {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.95}),
+                {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.96}),
     "h15-h22": ({f"h{n:02d}" for n in range(15, 23)},
-                {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.91}),
-    "h23-h25": ({f"h{n:02d}" for n in range(23, 26)},
                 {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.93}),
+    "h23-h25": ({f"h{n:02d}" for n in range(23, 26)},
+                {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.96}),
     "h26-h28": ({f"h{n:02d}" for n in range(26, 29)},
                 {"outcome_accuracy": 0.33, "criterion_accuracy": 0.88, "evidence_hit_rate": 0.92}),
     "h29-h34": ({f"h{n:02d}" for n in range(29, 35)},
-                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.83}),
+                {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.84}),
     "h35-h38": ({f"h{n:02d}" for n in range(35, 39)},
-                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.81}),
+                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.84}),
     "h39-h41": ({f"h{n:02d}" for n in range(39, 42)},
                 {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.87}),
+    # session 5 (2026-11-24), measured on first contact and again at the session's end
+    "h42-h45": ({f"h{n:02d}" for n in range(42, 46)},
+                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.75}),
+    "h46-h49": ({f"h{n:02d}" for n in range(46, 50)},
+                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.87, "evidence_hit_rate": 0.86}),
+    "h50-h54": ({f"h{n:02d}" for n in range(50, 55)},
+                {"outcome_accuracy": 0.8, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.85}),
 }
 
 
@@ -87,15 +94,15 @@ def test_held_cases_hold_their_measured_floors(results, name):
     assert block["gold_sentences_located"] == block["gold_sentences"]
 
 
-@pytest.mark.parametrize("name", ["h01-h14", "h15-h22", "h23-h25", "h29-h34", "h35-h38"])
+@pytest.mark.parametrize("name", ["h01-h14", "h15-h22", "h23-h25", "h29-h34", "h35-h38", "h46-h49", "h50-h54"])
 def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
 
 
-# issue 3 open: measured 2026-11-24 (session 4), one of h26-h28 and one of h39-h41 are wrongly pre-filled
-# meets_criteria. When a rule written from dev fixes one, its test XPASSes and fails: move that set to the test above.
+# issue 3 open: measured 2026-11-24 (sessions 4 and 5), one case each of h26-h28, h39-h41 and h42-h45 is wrongly
+# pre-filled meets_criteria. When a rule written from dev fixes one, its test XPASSes and fails: move that set above.
 @pytest.mark.xfail(strict=True, reason="issue 3 open: wrongly pre-filled meets_criteria in this held set")
-@pytest.mark.parametrize("name", ["h26-h28", "h39-h41"])
+@pytest.mark.parametrize("name", ["h26-h28", "h39-h41", "h42-h45"])
 def test_the_later_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
 
