@@ -101,9 +101,8 @@ def verdicts(text: str, rule: BenignVerdictRule) -> dict[Place, Cue]:
     return out
 
 
-def mark_benign_places(findings: list[Finding], text: str, rule: BenignVerdictRule) -> list[Finding]:
-    """Lesion mentions (the rule's concepts) at a place the document calls benign are uncertain."""
-    found = verdicts(text, rule)
+def _mark_at(findings: list[Finding], found: dict[Place, Cue], rule: BenignVerdictRule) -> list[Finding]:
+    """Lesion mentions (the rule's concepts) at a place with a benign verdict are uncertain, the verdict the cue."""
     if not found:
         return findings
     out = []
@@ -116,30 +115,28 @@ def mark_benign_places(findings: list[Finding], text: str, rule: BenignVerdictRu
     return out
 
 
+def mark_benign_places(findings: list[Finding], text: str, rule: BenignVerdictRule) -> list[Finding]:
+    """Lesion mentions at a place the same document calls benign are uncertain."""
+    return _mark_at(findings, verdicts(text, rule), rule)
+
+
 def mark_benign_places_across(
     findings_per_document: list[list[Finding]], texts: list[str], names: list[str], rule: BenignVerdictRule
 ) -> list[list[Finding]]:
     """A verdict in one document (a cytology or pathology report) reaches lesion mentions at the same place in the
     case's other documents; the cue names the document it is in."""
     found = [verdicts(text, rule) for text in texts]
-    out = []
-    for k, findings in enumerate(findings_per_document):
-        elsewhere = {
-            place: cue.model_copy(update={"document": names[j]})
-            for j, verdict in enumerate(found) if j != k for place, cue in verdict.items()
-        }
-        if not elsewhere:
-            out.append(findings)
-            continue
-        marked = []
-        for finding in findings:
-            if finding.concept in rule.concepts and not finding.qualifiers.uncertain:
-                cue = _verdict_at(finding.sentence, elsewhere, rule)
-                if cue is not None:
-                    finding = finding.qualified(cue)
-            marked.append(finding)
-        out.append(marked)
-    return out
+    return [
+        _mark_at(
+            findings,
+            {
+                place: cue.model_copy(update={"document": names[j]})
+                for j, verdict in enumerate(found) if j != k for place, cue in verdict.items()
+            },
+            rule,
+        )
+        for k, findings in enumerate(findings_per_document)
+    ]
 
 
 def mark_doubted_lesions(findings: list[Finding], text: str, rule: BenignVerdictRule) -> list[Finding]:
