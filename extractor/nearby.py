@@ -6,6 +6,7 @@ match its sentence rules out never hides a shorter one inside it."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from functools import lru_cache
 
 from spacy.tokens import Span
@@ -20,17 +21,29 @@ _WORD_CHARS = re.compile(r"[\w/+-]+")
 def sentence_bounds(ent: Span, text: str) -> tuple[int, int]:
     """Offsets of the mention's sentence in text, spaces trimmed, cut to MAX_SENTENCE_CHARS around the mention."""
     sent = ent.sent
-    start, end = sent.start_char, sent.end_char
+    return _trimmed(text, sent.start_char, sent.end_char, ent.start_char, ent.end_char)
+
+
+def sentence_bounds_at(text: str, starts: list[int], start_char: int, end_char: int) -> tuple[int, int]:
+    """The same, for the words at [start_char, end_char), from the sorted sentence starts of text (no spaCy
+    ``Span.sent``, which walks the whole doc each time it is asked)."""
+    k = bisect_right(starts, start_char) - 1
+    start = starts[k] if k >= 0 else 0
+    end = starts[k + 1] if k + 1 < len(starts) else len(text)
+    return _trimmed(text, start, end, start_char, end_char)
+
+
+def _trimmed(text: str, start: int, end: int, ent_start: int, ent_end: int) -> tuple[int, int]:
     while start < end and text[start].isspace():
         start += 1
     while end > start and text[end - 1].isspace():
         end -= 1
     if end - start > MAX_SENTENCE_CHARS:
-        start = max(start, ent.start_char - MAX_SENTENCE_CHARS // 2)
+        start = max(start, ent_start - MAX_SENTENCE_CHARS // 2)
         end = min(end, start + MAX_SENTENCE_CHARS)
-        while start < ent.start_char and not text[start - 1].isspace():
+        while start < ent_start and not text[start - 1].isspace():
             start += 1
-        while end > ent.end_char and end < len(text) and not text[end].isspace():
+        while end > ent_end and end < len(text) and not text[end].isspace():
             end -= 1
     return start, end
 

@@ -14,8 +14,9 @@ from medspacy.ner import TargetMatcher, TargetRule
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from extractor.nearby import nearby_ok, sentence_bounds
+from extractor.nearby import nearby_ok, sentence_bounds_at
 from extractor.rules_loader import TargetMeta
+from extractor.sentences import STARTS_KEY, sentence_starts
 from extractor.token_matcher import use_rule_matcher
 
 Match = tuple[TargetRule, int, int]  # rule, start token, end token
@@ -60,11 +61,17 @@ def resolve(doc: Doc, matches: list[Match], metas: dict[str, TargetMeta], order:
     """The mentions that count: matches whose sentence lets them count, then the longest of overlapping ones (the
     earlier one first, and the rule listed first when two match the very same words), in text order."""
     kept = []
+    text: str | None = None  # Doc.text joins every token each time it is read: read it once
+    starts: list[int] = []
     for rule, start, end in matches:
         meta = metas[rule.metadata["id"]]
         if meta.requires_nearby or meta.excluded_nearby or meta.never_nearby:
-            s_start, s_end = sentence_bounds(Span(doc, start, end), doc.text)
-            if not nearby_ok(meta, doc.text[s_start:s_end]):
+            if text is None:
+                text = doc.text
+                starts = doc.user_data.get(STARTS_KEY) or sentence_starts(text)
+            last = doc[end - 1]
+            s_start, s_end = sentence_bounds_at(text, starts, doc[start].idx, last.idx + len(last))
+            if not nearby_ok(meta, text[s_start:s_end]):
                 continue
         kept.append((rule, start, end))
     kept.sort(key=lambda m: (m[1] - m[2], m[1], order[m[0].metadata["id"]]))
