@@ -44,7 +44,9 @@ def without_outweighed_inferences(findings: list[Finding], requirements: list[Re
         if not doubted:
             continue
         dropped.update(
-            id(f) for f in findings if f.concept in doubted and f.rule in requirement.inferred_by and not _uncertain_only(f)
+            id(f)
+            for f in findings
+            if f.concept in doubted and f.rule in requirement.inferred_by and not _uncertain_only(f)
         )
     return [f for f in findings if id(f) not in dropped] if dropped else findings
 

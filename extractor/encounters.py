@@ -122,12 +122,9 @@ def mark_stale_documents(
     return out
 
 
-_DISCOUNTING = ("negated", "family", "hypothetical", "uncertain")
-
-
 def _current(finding: Finding, concept: str) -> bool:
-    q = finding.qualifiers
-    return finding.concept == concept and not q.historical and not any(getattr(q, n) for n in _DISCOUNTING)
+    """A mention of the concept affirmed now: no qualifier at all."""
+    return finding.concept == concept and not finding.qualifiers.active()
 
 
 def _recounted(finding: Finding, opinion: RevisedOpinion) -> bool:
@@ -174,15 +171,12 @@ def mark_revised_opinions(
     return out
 
 
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-
-
 def _month_date(match: re.Match[str], visit: date) -> date | None:
     """The 15th of the month a month reference names; without a year, the last such month on or before the visit."""
     if match.group("mm"):
         month, year = int(match.group("mm")), int(match.group("yyyy"))
     else:
-        month = _MONTHS.index(match.group("month").lower()[:3]) + 1
+        month = MONTHS.index(match.group("month").lower()[:3]) + 1
         year = int(match.group("year")) if match.group("year") else visit.year - (month > visit.month)
     return date(year, month, 15) if 1 <= month <= 12 else None
 

@@ -239,7 +239,8 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
     doc.user_data[STARTS_KEY] = starts
     for _name, component in nlp.pipeline:
         doc = component(doc)
-    findings = process(doc, document, rules) + table_findings(document, rules.tables) + sum_findings(document, rules.tables)
+    findings = process(doc, document, rules)
+    findings += table_findings(document, rules.tables) + sum_findings(document, rules.tables)
     findings = mark_earlier_visits(findings, document.clean_text, rules.encounters)
     findings = mark_old_dated_statements(findings, document.clean_text, rules.encounters)
     findings = mark_benign_places(findings, document.clean_text, rules.benign_verdicts)
