@@ -57,8 +57,12 @@ def page(browser):
 
 def sign_in(page, site: str, name: str) -> None:
     page.goto(site + "/#/login")
+    # after a sign-out the page may still be settling: a late re-render of the form would wipe what is typed into it
+    page.wait_for_load_state("networkidle")
+    sync_api.expect(page.get_by_role("button", name="Sign out")).to_have_count(0)
     page.get_by_label("User name").fill(name)
     page.get_by_label("Password").fill(PASSWORD)
+    sync_api.expect(page.get_by_label("User name")).to_have_value(name)
     page.get_by_role("button", name="Sign in").click()
     sync_api.expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
