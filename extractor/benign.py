@@ -102,12 +102,13 @@ def verdicts(text: str, rule: BenignVerdictRule) -> dict[Place, Cue]:
 
 
 def _mark_at(findings: list[Finding], found: dict[Place, Cue], rule: BenignVerdictRule) -> list[Finding]:
-    """Lesion mentions (the rule's concepts) at a place with a benign verdict are uncertain, the verdict the cue."""
+    """Lesion mentions (the rule's concepts) at a place with a benign verdict are uncertain, the verdict the cue; a
+    denial ("no nodule of the left flank") stays a denial."""
     if not found:
         return findings
     out = []
     for finding in findings:
-        if finding.concept in rule.concepts and not finding.qualifiers.uncertain:
+        if finding.concept in rule.concepts and not (finding.qualifiers.uncertain or finding.qualifiers.negated):
             cue = _verdict_at(finding.sentence, found, rule)
             if cue is not None:
                 finding = finding.qualified(cue)

@@ -4,7 +4,8 @@ it says "lymph node metastases" without a place.
 A consult headed "REASON FOR CONSULT: Recurrent melanoma, lymph node metastases" whose history and assessment name
 only subcarinal, hilar and aortocaval nodes has no injectable nodal disease: the generic words are marked uncertain,
 the first station named as the cue. A note that names a peripheral basin (axillary, inguinal, cervical, ...) as well,
-affirmed, is left alone. Rule ids live in rules/nodes.json.
+affirmed, is left alone; so is a denial ("no superficial nodal disease"), which stays evidence against. Rule ids
+live in rules/nodes.json.
 """
 
 from __future__ import annotations
@@ -23,4 +24,4 @@ def mark_unplaced_nodes(findings: list[Finding], rule: UnplacedNodesRule) -> lis
         return findings
     first = min(stations, key=lambda f: f.start)
     cue = Cue(qualifier="uncertain", text=first.matched_text, start=first.start, end=first.end, rule=rule.id)
-    return [f.qualified(cue) if f.rule in rule.generic_rules and not f.qualifiers.uncertain else f for f in findings]
+    return [f.qualified(cue) if f.rule in rule.generic_rules and _affirmed(f) else f for f in findings]

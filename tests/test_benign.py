@@ -77,3 +77,13 @@ def test_a_cytology_verdict_reaches_the_same_place_in_the_other_documents(review
     # margins are no verdict on a lesion
     margins = plain_text_document("wle.txt", "0", "Left level IB: margins negative for malignancy.\n")
     assert verdicts(margins.text, RULE) == {}
+
+
+def test_a_denial_stays_a_denial_where_nodes_are_visceral(reviewer):
+    text = (
+        "CT: retroperitoneal and portacaval adenopathy.\n"
+        "2. No cutaneous, subcutaneous or superficial nodal disease available for intralesional therapy.\n"
+    )
+    denied = [f for f in reviewer.findings(plain_text_document("n.txt", "0", text))
+              if f.concept == "injectable_site" and f.rule.startswith("site.nodal_words")]
+    assert denied and all(f.qualifiers.negated and not f.qualifiers.uncertain for f in denied)
