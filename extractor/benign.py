@@ -12,6 +12,8 @@ a benign verdict are marked uncertain, the verdict's words as the cue.
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
+
 from extractor.rules_loader import BenignVerdictRule
 from extractor.sentences import sentence_starts
 from models import Cue, Finding
@@ -19,9 +21,16 @@ from models import Cue, Finding
 Place = tuple[str, str]  # (side, body part), canonical
 
 
-_Patterns = tuple[
-    re.Pattern[str], re.Pattern[str], re.Pattern[str], dict[str, str], re.Pattern[str], re.Pattern[str]
-]
+class _Patterns(NamedTuple):
+    side_first: re.Pattern[str]  # 'L flank', 'left upper back'
+    part_first: re.Pattern[str]  # 'flank, left'
+    part_alone: re.Pattern[str]  # 'the back'
+    side_of: dict[str, str]  # a side word -> its canonical side
+    benign: re.Pattern[str]
+    doubt: re.Pattern[str]
+    gone: re.Pattern[str]
+
+
 _COMPILED: dict[int, tuple[BenignVerdictRule, _Patterns]] = {}
 
 
@@ -33,29 +42,38 @@ def _patterns(rule: BenignVerdictRule) -> _Patterns:
     return cached[1]
 
 
+def _alternatives(words: list[str]) -> str:
+    """One regex alternation of the words, longest first; one that never matches when there are none."""
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True)) or "(?!)"
+
+
 def _compile(rule: BenignVerdictRule) -> _Patterns:
     side_of = {word.lower().rstrip("."): side for side, words in rule.sides.items() for word in words}
-    sides = "|".join(sorted(map(re.escape, side_of), key=len, reverse=True))
-    parts = "|".join(sorted(map(re.escape, rule.body_parts), key=len, reverse=True))
+    sides, parts = _alternatives(list(side_of)), _alternatives(rule.body_parts)
     gap = rf"(?:[\s,.:;/()-]+[\w-]+){{0,{rule.gap_words}}}[\s,.:;/()-]+"
-    side = rf"(?<![\w/])(?P<side>{sides})\.?"
     part = rf"(?P<part>{parts})s?(?!\w)"
-    side_first = re.compile(side + gap + part, re.I)
-    part_first = re.compile(rf"(?<![\w/])(?P<part>{parts})s?,?\s+(?P<side>{sides})(?![\w/])", re.I)
-    benign = re.compile(r"(?<![\w/-])(?:" + "|".join(map(re.escape, rule.benign_words)) + ")", re.I)
-    words = "|".join(map(re.escape, rule.doubt_words)) or "(?!)"
-    objects = "|".join(map(re.escape, rule.doubt_objects)) or "(?!)"
-    doubt = re.compile(rf"(?<![\w/])(?:{words})\s*(?:[\w-]+\s+){{0,3}}?(?:{objects})", re.I)
-    gone = re.compile(r"(?<![\w/])(?:" + ("|".join(map(re.escape, rule.gone_words)) or "(?!)") + r")(?!\w)", re.I)
-    return side_first, part_first, benign, side_of, doubt, gone
+    return _Patterns(
+        side_first=re.compile(rf"(?<![\w/])(?P<side>{sides})\.?" + gap + part, re.I),
+        part_first=re.compile(rf"(?<![\w/])(?P<part>{parts})s?,?\s+(?P<side>{sides})(?![\w/])", re.I),
+        part_alone=re.compile(rf"(?<![\w/]){part}", re.I),
+        side_of=side_of,
+        benign=re.compile(rf"(?<![\w/-])(?:{_alternatives(rule.benign_words)})", re.I),
+        # the doubting words, then what they doubt within three words: "worrisome for a ... metastasis"
+        doubt=re.compile(
+            rf"(?<![\w/])(?:{_alternatives(rule.doubt_words)})\s*(?:[\w-]+\s+){{0,3}}?"
+            rf"(?:{_alternatives(rule.doubt_objects)})",
+            re.I,
+        ),
+        gone=re.compile(rf"(?<![\w/])(?:{_alternatives(rule.gone_words)})(?!\w)", re.I),
+    )
 
 
 def places(text: str, rule: BenignVerdictRule) -> set[Place]:
-    side_first, part_first, _benign, side_of, _doubt, _gone = _patterns(rule)
+    patterns = _patterns(rule)
     found = set()
-    for pattern in (side_first, part_first):
+    for pattern in (patterns.side_first, patterns.part_first):
         for match in pattern.finditer(text):
-            found.add((side_of[match.group("side").lower().rstrip(".")], match.group("part").lower()))
+            found.add((patterns.side_of[match.group("side").lower().rstrip(".")], match.group("part").lower()))
     return found
 
 
@@ -63,8 +81,7 @@ def _unsided_parts(text: str, rule: BenignVerdictRule) -> set[str]:
     """Body parts the text names with no side anywhere in it ('a new lump on the back')."""
     if places(text, rule):
         return set()
-    parts = "|".join(sorted(map(re.escape, rule.body_parts), key=len, reverse=True))
-    return {m.group(1).lower() for m in re.finditer(rf"(?<![\w/])({parts})s?(?!\w)", text, re.I)}
+    return {m.group("part").lower() for m in _patterns(rule).part_alone.finditer(text)}
 
 
 def _verdict_at(sentence: str, found: dict[Place, Cue], rule: BenignVerdictRule) -> Cue | None:
@@ -82,7 +99,7 @@ def _verdict_at(sentence: str, found: dict[Place, Cue], rule: BenignVerdictRule)
 
 def verdicts(text: str, rule: BenignVerdictRule) -> dict[Place, Cue]:
     """Each place the text calls benign, with the words that say so."""
-    _side_first, _part_first, benign, _side_of, _doubt, _gone = _patterns(rule)
+    benign = _patterns(rule).benign
     starts = sentence_starts(text) + [len(text)]
     out: dict[Place, Cue] = {}
     for k in range(len(starts) - 1):
@@ -145,13 +162,14 @@ def mark_doubted_lesions(findings: list[Finding], text: str, rule: BenignVerdict
     clause goes on to doubt its nature ("a new 1.4 cm subcutaneous nodule ..., worrisome for a
     subcutaneous metastasis"; "New L flank SQ nodule, r/o metastasis") is uncertain, the doubting words the cue. The
     clause ends at ';', '.' or a line break, and the doubt must start within ``doubt_within`` characters."""
-    doubt, gone = _patterns(rule)[4:6]
+    patterns = _patterns(rule)
     out = []
     for finding in findings:
         if finding.concept in rule.concepts and not finding.qualifiers.active():
             after = text[finding.end : min(finding.sentence_end, finding.end + rule.doubt_within + 40)]
             clause = re.split(r"[;.\n]", after, maxsplit=1)[0]
-            for pattern, qualifier, name in ((gone, "negated", "gone"), (doubt, "uncertain", "doubted")):
+            checks = ((patterns.gone, "negated", "gone"), (patterns.doubt, "uncertain", "doubted"))
+            for pattern, qualifier, name in checks:
                 match = pattern.search(clause)
                 if match is not None and match.start() <= rule.doubt_within:
                     at, end = finding.end + match.start(), finding.end + match.end()

@@ -115,16 +115,22 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
             baseline = sum(r[1] for r in rows)
             current = sum(r[2] for r in rows)
             change = (current - baseline) / baseline if baseline else 0.0
-            concept = "response" if change <= rule.response_change else "progression" if change >= rule.progression_change else None
+            concept = _measured(change, rule)
             if concept:
                 for (a, b), before, after in rows:
                     if (after < before) == (concept == "response"):
                         a += len(text[a:b]) - len(text[a:b].lstrip())
-                        findings.append(
-                            _row_finding(document, concept, rule.id, a, b, f"measured change {change:+.0%} across the table")
-                        )
+                        why = f"measured change {change:+.0%} across the table"
+                        findings.append(_row_finding(document, concept, rule.id, a, b, why))
         i = max(j, i + 1)
     return findings
+
+
+def _measured(change: float, rule: MeasurementTableRule) -> str | None:
+    """``response`` or ``progression`` when a summed change crosses the rule's thresholds (RECIST), else None."""
+    if change <= rule.response_change:
+        return "response"
+    return "progression" if change >= rule.progression_change else None
 
 
 _CELL_GAP = re.compile(r"\s{2,}|\t")
@@ -156,22 +162,22 @@ def sum_findings(document: TextDocument, rule: MeasurementTableRule) -> list[Fin
     text = _ANY_DATE.sub(lambda m: " " * len(m.group()), document.clean_text)  # dates are no sizes; offsets kept
     findings: list[Finding] = []
     for match in _sum_chain(tuple(rule.sum_words)).finditer(text):
-        numbers = [(float(m.group(1)), (m.group(2) or "").lower()) for m in _CHAIN_NUMBER.finditer(match.group("chain"))]
+        chain = match.group("chain")
+        numbers = [(float(m.group(1)), (m.group(2) or "").lower()) for m in _CHAIN_NUMBER.finditer(chain)]
         unit = next((u for _, u in reversed(numbers) if u), "mm")
         sizes = [n * (10.0 if (u or unit) == "cm" else 1.0) for n, u in numbers]
         if len(sizes) < 2 or not sizes[0] or max(sizes) > rule.max_size_mm * 10:
             continue
         change = (sizes[-1] - sizes[0]) / sizes[0]
-        concept = "response" if change <= rule.response_change else "progression" if change >= rule.progression_change else None
+        concept = _measured(change, rule)
         if concept is None or document.is_furniture(match.start(), match.end()):
             continue
         line_start = text.rfind("\n", 0, match.start()) + 1
         line_end = text.find("\n", match.end())
         line_end = len(text) if line_end == -1 else line_end
         line_start += len(text[line_start:line_end]) - len(text[line_start:line_end].lstrip())
-        findings.append(
-            _row_finding(document, concept, rule.id, line_start, line_end, f"measured change {change:+.0%} in the sum of diameters")
-        )
+        why = f"measured change {change:+.0%} in the sum of diameters"
+        findings.append(_row_finding(document, concept, rule.id, line_start, line_end, why))
     return findings
 
 
