@@ -32,6 +32,9 @@ class _Patterns(NamedTuple):
 
 
 _COMPILED: dict[int, tuple[BenignVerdictRule, _Patterns]] = {}
+# a clause ends at ';' or '.', at a blank line, or where a line starts a new list item or heading; a line wrapped in
+# mid-clause (the hard newlines of a PDF) does not end it
+_CLAUSE_END = re.compile(r"[;.]|\n\s*\n|\n\s*(?:[-*\u2022>]|\d+[.)]\s|[A-Z][A-Za-z /]{1,30}:)")
 
 
 def _patterns(rule: BenignVerdictRule) -> _Patterns:
@@ -161,17 +164,22 @@ def mark_doubted_lesions(findings: list[Finding], text: str, rule: BenignVerdict
     """A lesion whose own clause says it is gone ("groin disease in clinical CR") is negated. A lesion whose own
     clause goes on to doubt its nature ("a new 1.4 cm subcutaneous nodule ..., worrisome for a
     subcutaneous metastasis"; "New L flank SQ nodule, r/o metastasis") is uncertain, the doubting words the cue. The
-    clause ends at ';', '.' or a line break, and the doubt must start within ``doubt_within`` characters."""
+    clause ends at ';', '.', a blank line or a new list item; the doubt must start within ``doubt_within``
+    characters, the gone words within ``gone_within``."""
     patterns = _patterns(rule)
     out = []
     for finding in findings:
         if finding.concept in rule.concepts and not finding.qualifiers.active():
-            after = text[finding.end : min(finding.sentence_end, finding.end + rule.doubt_within + 40)]
-            clause = re.split(r"[;.\n]", after, maxsplit=1)[0]
-            checks = ((patterns.gone, "negated", "gone"), (patterns.doubt, "uncertain", "doubted"))
-            for pattern, qualifier, name in checks:
+            reach = max(rule.doubt_within, rule.gone_within) + 40
+            after = text[finding.end : min(finding.sentence_end, finding.end + reach)]
+            clause = _CLAUSE_END.split(after, maxsplit=1)[0]
+            checks = (
+                (patterns.gone, "negated", "gone", rule.gone_within),
+                (patterns.doubt, "uncertain", "doubted", rule.doubt_within),
+            )
+            for pattern, qualifier, name, within in checks:
                 match = pattern.search(clause)
-                if match is not None and match.start() <= rule.doubt_within:
+                if match is not None and match.start() <= within:
                     at, end = finding.end + match.start(), finding.end + match.end()
                     finding = finding.qualified(
                         Cue(qualifier=qualifier, text=text[at:end], start=at, end=end, rule=f"{rule.id}.{name}")

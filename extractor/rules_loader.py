@@ -289,6 +289,10 @@ class BenignVerdictRule(_Strict):
         default_factory=list, description="words after a lesion, in its clause, that say it is gone ('in clinical CR')"
     )
     doubt_within: int = Field(default=60, gt=0, description="the doubt must start within this many characters")
+    gone_within: int = Field(
+        default=60, gt=0, description="the words saying a lesion is gone must start within this many characters (a"
+        " treatment and its dates often stand between: 'ITM treated w/ T-VEC since 05/2026 with a complete response')"
+    )
 
 
 class BenignVerdictFile(_Strict):
