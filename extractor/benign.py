@@ -29,6 +29,7 @@ class _Patterns(NamedTuple):
     benign: re.Pattern[str]
     doubt: re.Pattern[str]
     gone: re.Pattern[str]
+    excised: re.Pattern[str]
 
 
 _COMPILED: dict[int, tuple[BenignVerdictRule, _Patterns]] = {}
@@ -68,6 +69,7 @@ def _compile(rule: BenignVerdictRule) -> _Patterns:
             re.I,
         ),
         gone=re.compile(rf"(?<![\w/])(?:{_alternatives(rule.gone_words)})(?!\w)", re.I),
+        excised=re.compile(rf"(?<![\w/])(?:{_alternatives(rule.excised_words)})(?!\w)", re.I),
     )
 
 
@@ -165,7 +167,8 @@ def mark_doubted_lesions(findings: list[Finding], text: str, rule: BenignVerdict
     clause goes on to doubt its nature ("a new 1.4 cm subcutaneous nodule ..., worrisome for a
     subcutaneous metastasis"; "New L flank SQ nodule, r/o metastasis") is uncertain, the doubting words the cue. The
     clause ends at ';', '.', a blank line or a new list item; the doubt must start within ``doubt_within``
-    characters, the gone words within ``gone_within``."""
+    characters, the gone words within ``gone_within``. A lesion whose sentence goes on to report the margins of its
+    excision ("consistent with in-transit metastases; all margins negative") was cut out: historical."""
     patterns = _patterns(rule)
     out = []
     for finding in findings:
@@ -185,5 +188,13 @@ def mark_doubted_lesions(findings: list[Finding], text: str, rule: BenignVerdict
                         Cue(qualifier=qualifier, text=text[at:end], start=at, end=end, rule=f"{rule.id}.{name}")
                     )
                     break
+            else:
+                # a pathology result that goes on to report the margins is about lesions already cut out
+                match = patterns.excised.search(text, finding.end, finding.sentence_end)
+                if match is not None:
+                    finding = finding.qualified(
+                        Cue(qualifier="historical", text=match.group(), start=match.start(), end=match.end(),
+                            rule=f"{rule.id}.excised")
+                    )
         out.append(finding)
     return out

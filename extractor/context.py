@@ -23,6 +23,24 @@ def _owns_negation(target: Span) -> bool:
     return rule is not None and bool((rule.metadata or {}).get("own_negation"))
 
 
+def _cut_at_terminators(modifiers: list[ConTextModifier]) -> None:
+    """End each scope at the first terminator inside it ("not a candidate for surgery; margins unlikely to be clear":
+    the ';' keeps 'unlikely' off the candidacy). medspaCy 1.3.1 skips a terminator once an earlier limit has narrowed
+    the scope inside the terminator's own: its ``tuple_overlaps`` misses a span that holds the other whole."""
+    terminators = [m for m in modifiers if m.direction.upper() == "TERMINATE"]
+    for modifier in modifiers:
+        direction = modifier.direction.lower()
+        if direction == "terminate" or (modifier.rule.metadata or {}).get("unterminated"):
+            continue
+        start, end = modifier.modifier_span
+        for terminator in terminators:
+            t_start, t_end = terminator.modifier_span
+            if direction in ("forward", "bidirectional") and end <= t_start < modifier._scope_end:
+                modifier._scope_end = t_start
+            if direction in ("backward", "bidirectional") and modifier._scope_start < t_end <= start:
+                modifier._scope_start = t_end
+
+
 class SentenceContext:
     def __init__(self, nlp: Language, name: str) -> None:
         self.context = ConText(nlp, name=name, rules=None)
@@ -77,6 +95,7 @@ class SentenceContext:
             graph.modifiers = modifiers
             whole = [(m, m._scope_end) for m in modifiers if (m.rule.metadata or {}).get("unterminated")]
             graph.update_scopes()
+            _cut_at_terminators(modifiers)
             for modifier, scope_end in whole:  # ContextMeta.unterminated: terminators do not cut this scope
                 modifier._scope_end = scope_end
             # a negation word inside a target phrase that owns it (TargetMeta.own_negation: "not resectable", "No prior

@@ -117,6 +117,8 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
         section = by_start.at(ent.start_char)
         if meta.in_sections and (section is None or section[2] not in meta.in_sections):
             continue
+        if section is not None and section[2] in meta.not_in_sections:
+            continue
         s_start, s_end = sentence_bounds(ent, text)
         sentence = text[s_start:s_end]
         qualifiers = _cues_and_flags(ent, section)

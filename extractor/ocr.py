@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 import subprocess
 from collections import defaultdict
@@ -21,6 +22,19 @@ MIN_CONFIDENCE = 0.0  # tesseract's -1 marks layout rows, not words
 # 7.4 s a page with the default, 2.1 s with one thread); pages are spread over processes instead.
 TESSERACT_ENV = {"OMP_THREAD_LIMIT": "1"}
 TESSERACT_TIMEOUT_S = 120
+# A speck read as a full stop between two lowercase words that tesseract then joins ("not.a candidate"): the stop is
+# a space. An abbreviation ("e.g", "a.m.") has one letter before its stop, a web address ends in a domain.
+_JOINED_BY_SPECK = re.compile(r"^([a-z]{2,})\.([a-z]+)$")
+_DOMAINS = {"com", "org", "net", "gov", "edu", "us", "io"}
+
+
+def _unjoin(text: str) -> str:
+    """The word with a speck-stop between two lowercase words read as the space it was; same length, so the
+    character boxes still fit."""
+    match = _JOINED_BY_SPECK.match(text)
+    if match is None or match.group(2) in _DOMAINS:
+        return text
+    return f"{match.group(1)} {match.group(2)}"
 
 
 def tesseract_available() -> bool:
@@ -69,7 +83,7 @@ def lines_from_tesseract(data: dict[str, list], to_points: float) -> list[Line]:
     grouped: dict[tuple[int, int, int], list[Word]] = defaultdict(list)
     order: list[tuple[int, int, int]] = []
     for i, text in enumerate(data["text"]):
-        text = (text or "").strip()
+        text = _unjoin((text or "").strip())
         if not text or float(data["conf"][i]) < MIN_CONFIDENCE:
             continue
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])

@@ -81,6 +81,9 @@ class TargetMeta(RuleMeta):
     in_sections: list[str] = Field(
         default_factory=list, description="the mention counts only inside a section of one of these categories"
     )
+    not_in_sections: list[str] = Field(
+        default_factory=list, description="the mention never counts inside a section of one of these categories"
+    )
     belongs_to: list[str] = Field(
         default_factory=list,
         description="the mention belongs to the nearest of these concepts named before it in its section; it counts "
@@ -287,6 +290,11 @@ class BenignVerdictRule(_Strict):
     )
     gone_words: list[str] = Field(
         default_factory=list, description="words after a lesion, in its clause, that say it is gone ('in clinical CR')"
+    )
+    excised_words: list[str] = Field(
+        default_factory=list,
+        description="words after a lesion, in its sentence, that report the margins of its excision ('all margins "
+        "negative'): the lesion was removed, it is not there now",
     )
     doubt_within: int = Field(default=60, gt=0, description="the doubt must start within this many characters")
     gone_within: int = Field(

@@ -6,9 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import medspacy.context.context as medspacy_context_module
 from medspacy.context import ConText
+from medspacy.context.context_graph import ConTextGraph
 from spacy.matcher import Matcher
 
+from extractor.context import _cut_at_terminators
 from extractor.nlp import build_pipeline, context_rule
 from extractor.rules_loader import default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
@@ -18,7 +21,14 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_notes"
 
 
 @pytest.mark.parametrize("note", sorted(SAMPLES.glob("dev/d0[1-6]/*.note"))[:6], ids=lambda p: p.parent.name + "/" + p.name)
-def test_sentence_scoped_context_matches_whole_document_context(note):
+def test_sentence_scoped_context_matches_whole_document_context(note, monkeypatch):
+    # the whole-document ConText runs the same algorithm, medspaCy's terminator overlap fix included
+    class TerminatedGraph(ConTextGraph):
+        def update_scopes(self):
+            super().update_scopes()
+            _cut_at_terminators(self.modifiers)
+
+    monkeypatch.setattr(medspacy_context_module, "ConTextGraph", TerminatedGraph)
     rules = default_rules()
     nlp = build_pipeline(rules)
     whole = ConText(nlp, name="whole_doc_context", rules=None)
@@ -36,6 +46,18 @@ def test_sentence_scoped_context_matches_whole_document_context(note):
     ours = qualifiers(nlp.get_pipe("medspacy_context"))
     stock = qualifiers(whole)
     assert ours and ours == stock
+
+
+def test_a_terminator_ends_a_scope_an_earlier_modifier_already_narrowed():
+    """'Not' narrows the backward scope of 'unlikely' to after itself; medspaCy 1.3.1 then misses the ';' (its
+    overlap test fails when the terminator's scope holds the other's whole) and 'unlikely' negates the candidacy."""
+    nlp = build_pipeline(default_rules())
+    doc = nlp("Not a candidate for surgery; margins unlikely to be clear.")
+    (target,) = [e for e in doc.ents if e.label_ == "unresectable"]
+    assert [m.category for m in target._.modifiers] == []
+    doc = nlp("Margins unlikely to be clear; she is not a candidate for surgery.")
+    (target,) = [e for e in doc.ents if e.label_ == "unresectable"]
+    assert [m.category for m in target._.modifiers] == []
 
 
 PATTERNS = [
