@@ -39,6 +39,9 @@ HELD_RATCHETS = {
                 {"outcome_accuracy": 0.5, "criterion_accuracy": 0.87, "evidence_hit_rate": 0.86}),
     "h50-h54": ({f"h{n:02d}" for n in range(50, 55)},
                 {"outcome_accuracy": 0.8, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.85}),
+    # session 6 (2026-11-24), measured on first contact (83.3% / 97.2% / 95.6%)
+    "h55-h60": ({f"h{n:02d}" for n in range(55, 61)},
+                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.95}),
 }
 
 
@@ -94,7 +97,9 @@ def test_held_cases_hold_their_measured_floors(results, name):
     assert block["gold_sentences_located"] == block["gold_sentences"]
 
 
-@pytest.mark.parametrize("name", ["h01-h14", "h15-h22", "h23-h25", "h29-h34", "h35-h38", "h46-h49", "h50-h54"])
+@pytest.mark.parametrize(
+    "name", ["h01-h14", "h15-h22", "h23-h25", "h29-h34", "h35-h38", "h46-h49", "h50-h54", "h55-h60"]
+)
 def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
 
