@@ -25,6 +25,8 @@ _SENTENCE_END = re.compile(r"[.?!]+[\"')\]]*(?=\s+[\"'(\[]?[A-Z0-9•\-*])")
 _BULLET = re.compile(r"^\s*(?:[-•*▪◦·]|\(?\d{1,2}[.)]|\(?[a-zA-Z][.)](?=\s))\s+")
 _FIELD = re.compile(r"^\s*[A-Z][A-Za-z /&()'-]{0,40}:")
 _BLANK_RUN = re.compile(r"\n[ \t\f]*\n")
+# OCR reads a faint full stop as a comma: a comma before a capitalised word that only opens sentences ends one
+_OCR_COMMA_END = re.compile(r",(?=[ \t]+(?:The|She|He|There|His|Her|This|These|They|We|Patient|Pt)\s)")
 
 
 def _ends_sentence_here(text: str, end: int) -> bool:
@@ -51,6 +53,8 @@ def sentence_starts(text: str) -> list[int]:
         if _ends_sentence_here(text, match.end()):
             starts.add(match.end())
     for match in _BLANK_RUN.finditer(text):
+        starts.add(match.end())
+    for match in _OCR_COMMA_END.finditer(text):
         starts.add(match.end())
     # Line by line: decide whether each newline ends the sentence.
     line_start = 0
