@@ -80,7 +80,7 @@ def _normalized_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
 def locate(document: TextDocument, sentence: str, page: int | None) -> tuple[int, int] | None:
     """Offsets of the gold sentence in the document's text (on the gold page when given): exact on the word
     sequence first, then the best window sharing at least FUZZY_WORD_SHARE of its words (OCR noise). A sentence that
-    runs on over a page break is found exactly from the gold page, past the footer and banner."""
+    runs on over a page break is found from the gold page, past the footer and banner, the same two ways."""
     target, _ = _normalized_words(sentence)
     if not target:
         return None
@@ -92,7 +92,7 @@ def locate(document: TextDocument, sentence: str, page: int | None) -> tuple[int
             on_page = set(keep)
             body = [i for i in range(keep[0], len(spans)) if not document.is_furniture(*spans[i])] if keep else []
             starting = sum(1 for i in body if i in on_page)  # the page's words come first in body
-            found = _exact(target, [words[i] for i in body], [spans[i] for i in body], first=starting)
+            found = _find(target, [words[i] for i in body], [spans[i] for i in body], first=starting)
         return found
     return _find(target, words, spans)
 
@@ -108,14 +108,18 @@ def _exact(
     return None
 
 
-def _find(target: list[str], words: list[str], spans: list[tuple[int, int]]) -> tuple[int, int] | None:
-    exact = _exact(target, words, spans)
+def _find(
+    target: list[str], words: list[str], spans: list[tuple[int, int]], first: int | None = None
+) -> tuple[int, int] | None:
+    """Exact first, then the best window sharing FUZZY_WORD_SHARE of the words (starting among the first ``first``
+    words when given)."""
+    exact = _exact(target, words, spans, first=first)
     if exact is not None:
         return exact
     n = len(target)
     want = Counter(target)
     best, best_i = 0, -1
-    for i in range(max(1, len(words) - n + 1)):
+    for i in range(min(max(1, len(words) - n + 1), first if first is not None else len(words))):
         have = Counter(words[i : i + n])
         score = sum((want & have).values())
         if score > best:

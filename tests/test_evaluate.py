@@ -138,3 +138,16 @@ def test_a_gold_sentence_running_on_over_a_page_break_is_located_from_its_page()
                 "lesion we left alone behind the ear has regressed as well, and nothing new has appeared.")
     start, end = locate(document, sentence, 1)
     assert document.page_at(start, start + 5) == 1 and document.page_at(end - 5, end) == 2
+
+
+def test_a_scanned_gold_sentence_running_on_over_a_page_break_is_located_despite_ocr_noise():
+    from app.evaluate import locate
+    from extractor.read import read_path
+
+    document = read_path(SAMPLES / "dev" / "d171" / "np_visit_2026-10-22.pdf")  # a faxed scan: OCR reads 'onc' 'one'
+    sentence = ("Surg onc e-consult (Dr. Sandoval-Reiter, Seattle) 10/20/26: not a surgical candidate - would need WLE of "
+                "primary + ITM field + ILND in O2-dep COPD pt; poor healing risk; would not be curative.")
+    start, end = locate(document, sentence, 1)
+    assert document.text[start:].lower().startswith("surg")
+    assert document.page_at(start, start + 5) == 1 and document.page_at(end - 5, end) == 2
+    assert "healing risk" in document.text[start:end]  # the window counts the gold's words; OCR noise may shift it
