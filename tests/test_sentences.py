@@ -58,3 +58,10 @@ def test_a_line_ending_in_an_abbreviation_runs_on():
     starts = sentence_starts(text)
     assert text.index("Osei") not in starts
     assert text.index("PLAN") in starts
+
+
+def test_an_ocr_comma_before_a_sentence_opener_ends_the_sentence():
+    text = "None of the nodules has regressed, The excision scar itself is flat. Seen with her daughter, who drove."
+    starts = sentence_starts(text)
+    assert text.index("The excision") in starts
+    assert text.index("who drove") not in starts  # an ordinary comma stays inside its sentence
