@@ -14,7 +14,7 @@ from criteria.engine import determine
 from criteria.policy import Policy, load_policy
 from extractor.document import TextDocument
 from extractor.benign import mark_benign_places_across
-from extractor.encounters import mark_revised_opinions, mark_stale_documents
+from extractor.encounters import mark_old_dated_statements_across, mark_revised_opinions, mark_stale_documents
 from extractor.findings import analyze
 from extractor.nlp import build_pipeline
 from extractor.pdf import ProgressFn
@@ -38,6 +38,7 @@ class Reviewer:
         texts = [d.clean_text for d in documents]
         per_document = mark_stale_documents([self.findings(d) for d in documents], texts, self.rules.encounters)
         per_document = mark_revised_opinions(per_document, texts, self.rules.encounters)
+        per_document = mark_old_dated_statements_across(per_document, texts, self.rules.encounters)
         per_document = mark_benign_places_across(
             per_document, texts, [d.name for d in documents], self.rules.benign_verdicts
         )

@@ -149,6 +149,8 @@ def mark_revised_opinions(
     dated = [latest_visit(text, rule) for text in texts]
     out = [list(findings) for findings in findings_per_document]
     for opinion in rule.revised_opinions:
+        if not opinion.across_notes:
+            continue
         old, new = opinion.old, opinion.new
         revisers = [
             (visit[0], any(_recounted(f, opinion) for f in findings))
@@ -181,11 +183,14 @@ def _month_date(match: re.Match[str], visit: date) -> date | None:
     return date(year, month, 15) if 1 <= month <= 12 else None
 
 
-def mark_old_dated_statements(findings: list[Finding], text: str, rule: EncounterRule) -> list[Finding]:
+def mark_old_dated_statements(
+    findings: list[Finding], text: str, rule: EncounterRule, current_elsewhere: frozenset[str] = frozenset()
+) -> list[Finding]:
     """An opinion in a sentence whose every date lies ``dated_statement_days`` or more before the note's visit is
-    what was thought then, when the note states the opposite opinion now ("Dr. Lee saw him on 07/14/2026 and
-    scheduled excision", and the note of 10/26/2026 calls the disease unresectable). Without a newer opposite opinion
-    an old dated one stands: a tumor board's "unresectable" two months ago is still the opinion of record."""
+    what was thought then, when the note (or, given ``current_elsewhere``, another document of the case) states the
+    opposite opinion now ("Dr. Lee saw him on 07/14/2026 and scheduled excision", and the note of 10/26/2026 calls the
+    disease unresectable). Without a newer opposite opinion an old dated one stands: a tumor board's "unresectable"
+    two months ago is still the opinion of record."""
     visit = latest_visit(text, rule)
     if visit is None or not rule.dated_statement_concepts:
         return findings
@@ -205,8 +210,24 @@ def mark_old_dated_statements(findings: list[Finding], text: str, rule: Encounte
             old[k] = Cue(qualifier="historical", text=m.group(), start=start, end=start + len(m.group()),
                          rule=f"{rule.id}.dated_statement")
     opposite = {o.old: o.new for o in rule.revised_opinions if not o.recount_cues}
-    current_now = {f.concept for k, f in enumerate(findings) if k not in old and _current(f, f.concept)}
+    current_now = current_elsewhere | {
+        f.concept for k, f in enumerate(findings) if k not in old and _current(f, f.concept)
+    }
     return [
         f.qualified(old[k]) if k in old and opposite.get(f.concept) in current_now else f
         for k, f in enumerate(findings)
+    ]
+
+
+def mark_old_dated_statements_across(
+    findings_per_document: list[list[Finding]], texts: list[str], rule: EncounterRule
+) -> list[list[Finding]]:
+    """Each document's old dated statements, set against what the case's other documents state now (a clinic note's
+    "partial response on 06/2025 CT" is past when this month's restaging CT finds progression)."""
+    current = [{f.concept for f in findings if _current(f, f.concept)} for findings in findings_per_document]
+    return [
+        mark_old_dated_statements(
+            findings, text, rule, frozenset().union(*(c for j, c in enumerate(current) if j != k))
+        )
+        for k, (findings, text) in enumerate(zip(findings_per_document, texts))
     ]

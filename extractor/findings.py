@@ -19,11 +19,12 @@ from extractor.nearby import sentence_bounds
 from extractor.tables import sum_findings, table_findings
 from models import Box, Cue, Finding, Qualifiers
 
-# (start_char, end_char, category, qualifier, title span) of one section of the doc.
-SectionInfo = tuple[int, int, str, str | None, Span | None]
+# (start_char, end_char, category, qualifier, title span, the concepts the qualifier is for: all when empty) of one
+# section of the doc.
+SectionInfo = tuple[int, int, str, str | None, Span | None, frozenset[str]]
 
 
-def _cues_and_flags(ent: Span, section: SectionInfo | None) -> Qualifiers:
+def _cues_and_flags(ent: Span, section: SectionInfo | None, concept: str) -> Qualifiers:
     doc = ent.doc
     flags: dict[str, bool] = {}
     cues: list[Cue] = []
@@ -36,8 +37,8 @@ def _cues_and_flags(ent: Span, section: SectionInfo | None) -> Qualifiers:
         flags[qualifier] = True
         rule_id = (modifier.rule.metadata or {}).get("id", modifier.rule.literal)
         cues.append(Cue(qualifier=qualifier, text=span.text, start=span.start_char, end=span.end_char, rule=rule_id))
-    if section is not None and section[3] and section[4] is not None:
-        _start, _end, category, qualifier, title = section
+    if section is not None and section[3] and section[4] is not None and (not section[5] or concept in section[5]):
+        _start, _end, category, qualifier, title, _concepts = section
         flags[qualifier] = True
         cues.append(
             Cue(
@@ -84,16 +85,18 @@ def _belongs_to_first(ents: list[Span], index: int, owners: list[str], sections:
 
 
 def _section_info(doc: Doc, rules: RuleSet) -> list[SectionInfo]:
-    """(start_char, end_char, category, qualifier, title span) for each section of the doc."""
+    """(start_char, end_char, category, qualifier, title span, qualified concepts) for each section of the doc."""
     qualifier_by_rule = {spec.metadata.id: spec.metadata.qualifier for spec in rules.sections}
+    concepts_by_rule = {spec.metadata.id: frozenset(spec.metadata.qualifies) for spec in rules.sections}
     out = []
     for section in doc._.sections:
         rule = section.rule
-        qualifier = qualifier_by_rule.get((rule.metadata or {}).get("id")) if rule is not None else None
+        rule_id = (rule.metadata or {}).get("id") if rule is not None else None
+        qualifier = qualifier_by_rule.get(rule_id)
         title = doc[section.title_start : section.title_end] if section.title_end > section.title_start else None
         start = doc[section.title_start].idx if section.title_start < len(doc) else len(doc.text)
         end = doc[section.body_end - 1].idx + len(doc[section.body_end - 1]) if section.body_end > 0 else start
-        out.append((start, end, section.category, qualifier, title))
+        out.append((start, end, section.category, qualifier, title, concepts_by_rule.get(rule_id, frozenset())))
     return out
 
 
@@ -121,12 +124,12 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
             continue
         s_start, s_end = sentence_bounds(ent, text)
         sentence = text[s_start:s_end]
-        qualifiers = _cues_and_flags(ent, section)
         page = document.page_at(ent.start_char, ent.end_char)
         if (s_start, s_end) not in boxes_by_sentence:
             boxes_by_sentence[(s_start, s_end)] = document.boxes(s_start, s_end)
         boxes = boxes_by_sentence[(s_start, s_end)]
         for concept in [ent.label_, *meta.also]:
+            qualifiers = _cues_and_flags(ent, section, concept)
             findings.append(
                 Finding(
                     concept=concept,
@@ -188,7 +191,7 @@ def section_findings(
     A section whose body opens with 'Deferred' or 'Not performed' is negated, its cue those words."""
     text = document.text
     found: list[Finding] = []
-    for _start, end, category, _qualifier, title in sections:
+    for _start, end, category, _qualifier, title, _concepts in sections:
         if title is None:
             continue
         body = document.clean_text[title.end_char : end]

@@ -1,5 +1,5 @@
 """The nearby conditions of a target rule (``requires_nearby``, ``excluded_nearby``, ``unless_nearby``,
-``never_nearby``): words of the mention's sentence that make it count or not ("new lesion" is no progression in a
+``never_nearby``, and ``excluded_in_clause`` / ``unless_in_clause`` for the mention's own clause): words of the mention's sentence that make it count or not ("new lesion" is no progression in a
 sentence about a seborrheic keratosis). Checked on every match before overlapping matches compete, so a longer
 match its sentence rules out never hides a shorter one inside it."""
 
@@ -66,6 +66,22 @@ def _present(prefixes: list[str], lowered: str) -> bool:
         return True
     pattern = _word_prefixes(tuple(p for p in prefixes if " " not in p))
     return pattern is not None and pattern.search(lowered) is not None
+
+
+_CLAUSE_MARK = re.compile(r"[,;:()\[\]]")
+
+
+def clause_bounds(text: str, s_start: int, s_end: int, start: int, end: int) -> tuple[int, int]:
+    """Offsets of the clause holding the words at [start, end): inside their sentence, from the last comma,
+    semicolon, colon or bracket before them to the first one after them."""
+    before = [m.end() for m in _CLAUSE_MARK.finditer(text, s_start, start)]
+    after = _CLAUSE_MARK.search(text, end, s_end)
+    return (before[-1] if before else s_start), (after.start() if after else s_end)
+
+
+def clause_ok(meta: TargetMeta, clause: str) -> bool:
+    lowered = clause.lower()
+    return not _present(meta.excluded_in_clause, lowered) or _present(meta.unless_in_clause, lowered)
 
 
 def nearby_ok(meta: TargetMeta, sentence: str) -> bool:

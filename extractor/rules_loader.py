@@ -78,6 +78,14 @@ class TargetMeta(RuleMeta):
     unless_nearby: list[str] = Field(
         default_factory=list, description="...except when one of these word prefixes is in the sentence too"
     )
+    excluded_in_clause: list[str] = Field(
+        default_factory=list,
+        description="word prefixes that, in the mention's own clause (between commas, semicolons, colons or brackets), "
+        "make it not count ('lung metastases in complete response since ipi/nivo')...",
+    )
+    unless_in_clause: list[str] = Field(
+        default_factory=list, description="...except when one of these word prefixes is in that clause too"
+    )
     in_sections: list[str] = Field(
         default_factory=list, description="the mention counts only inside a section of one of these categories"
     )
@@ -133,6 +141,11 @@ class ContextRuleSpec(_PatternRule):
 
 class SectionMeta(RuleMeta):
     qualifier: Qualifier | None = Field(default=None, description="a qualifier every mention in the section takes")
+    qualifies: list[str] = Field(
+        default_factory=list,
+        description="only mentions of these concepts take the qualifier (all when empty): an oncologic history's dated "
+        "lines tell the lesions and their course of then, while its surgeon's 'not a surgical candidate' stands",
+    )
 
 
 class SectionRuleSpec(_PatternRule):
@@ -196,6 +209,12 @@ class RevisedOpinion(_Strict):
         default_factory=list,
         description="when given, the later note must recount the old opinion with one of these cue rules (prefixes), "
         "as a pathology consultation 'revises' an outside diagnosis; otherwise any past or doubted mention will do",
+    )
+    across_notes: bool = Field(
+        default=True,
+        description="a later note stating the opposite revises earlier notes; when false, only a note's own old dated "
+        "sentences are set against the opposite stated now (a lesion's course: last month's radiation-treated node "
+        "'enlarging' is no verdict on this month's injections)",
     )
 
 
@@ -321,7 +340,9 @@ class NodesFile(_Strict):
     unplaced_nodes: UnplacedNodesRule
 
 
-NEARBY_FIELDS = ("requires_nearby", "excluded_nearby", "unless_nearby", "never_nearby")
+NEARBY_FIELDS = (
+    "requires_nearby", "excluded_nearby", "unless_nearby", "never_nearby", "excluded_in_clause", "unless_in_clause"
+)
 
 
 class TargetFile(_Strict):

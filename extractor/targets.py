@@ -14,7 +14,7 @@ from medspacy.ner import TargetMatcher, TargetRule
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from extractor.nearby import nearby_ok, sentence_bounds_at
+from extractor.nearby import clause_bounds, clause_ok, nearby_ok, sentence_bounds_at
 from extractor.rules_loader import TargetMeta
 from extractor.sentences import STARTS_KEY, sentence_starts
 from extractor.token_matcher import use_rule_matcher
@@ -65,14 +65,18 @@ def resolve(doc: Doc, matches: list[Match], metas: dict[str, TargetMeta], order:
     starts: list[int] = []
     for rule, start, end in matches:
         meta = metas[rule.metadata["id"]]
-        if meta.requires_nearby or meta.excluded_nearby or meta.never_nearby:
+        if meta.requires_nearby or meta.excluded_nearby or meta.never_nearby or meta.excluded_in_clause:
             if text is None:
                 text = doc.text
                 starts = doc.user_data.get(STARTS_KEY) or sentence_starts(text)
-            last = doc[end - 1]
-            s_start, s_end = sentence_bounds_at(text, starts, doc[start].idx, last.idx + len(last))
+            first, last = doc[start].idx, doc[end - 1].idx + len(doc[end - 1])
+            s_start, s_end = sentence_bounds_at(text, starts, first, last)
             if not nearby_ok(meta, text[s_start:s_end]):
                 continue
+            if meta.excluded_in_clause:
+                c_start, c_end = clause_bounds(text, s_start, s_end, first, last)
+                if not clause_ok(meta, text[c_start:c_end]):
+                    continue
         kept.append((rule, start, end))
     kept.sort(key=lambda m: (m[1] - m[2], m[1], order[m[0].metadata["id"]]))
     taken: set[int] = set()
