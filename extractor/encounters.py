@@ -223,11 +223,37 @@ def mark_old_dated_statements_across(
     findings_per_document: list[list[Finding]], texts: list[str], rule: EncounterRule
 ) -> list[list[Finding]]:
     """Each document's old dated statements, set against what the case's other documents state now (a clinic note's
-    "partial response on 06/2025 CT" is past when this month's restaging CT finds progression)."""
-    current = [{f.concept for f in findings if _current(f, f.concept)} for findings in findings_per_document]
+    "partial response on 06/2025 CT" is past when this month's restaging CT finds progression). Only for opinions
+    that do not revise across notes (``across_notes`` false): the others have ``mark_revised_opinions``, with its
+    six-week rule."""
+    opposites = {o.new for o in rule.revised_opinions if not o.across_notes}
+    current = [
+        {f.concept for f in findings if f.concept in opposites and _current(f, f.concept)}
+        for findings in findings_per_document
+    ]
     return [
         mark_old_dated_statements(
             findings, text, rule, frozenset().union(*(c for j, c in enumerate(current) if j != k))
         )
         for k, (findings, text) in enumerate(zip(findings_per_document, texts))
     ]
+
+
+def mark_history_denied_now(findings: list[Finding], text: str, rule: EncounterRule) -> list[Finding]:
+    """Lesions a history section lists ('06/2026 new 1.2 cm subcutaneous nodule L upper arm') are lesions of then
+    when the rest of the note denies such lesions now and affirms none: they take the historical qualifier, the
+    denial its cue."""
+    out = list(findings)
+    for concept in rule.denied_now_concepts:
+        rest = [f for f in findings if f.concept == concept and f.section not in rule.history_sections]
+        denial = next((f for f in rest if f.qualifiers.negated and not f.qualifiers.historical), None)
+        if denial is None or any(_current(f, concept) for f in rest):
+            continue
+        negation = next(c for c in denial.qualifiers.cues if c.qualifier == "negated")
+        cue = negation.model_copy(update={"qualifier": "historical", "rule": f"{rule.id}.denied_now"})
+        out = [
+            f.qualified(cue) if f.concept == concept and f.section in rule.history_sections and _current(f, concept)
+            else f
+            for f in out
+        ]
+    return out

@@ -10,7 +10,7 @@ from spacy.tokens import Doc, Span
 
 from extractor.benign import mark_benign_places, mark_doubted_lesions
 from extractor.document import TextDocument
-from extractor.encounters import mark_earlier_visits, mark_old_dated_statements
+from extractor.encounters import mark_earlier_visits, mark_history_denied_now, mark_old_dated_statements
 from extractor.forms import mark_request_form
 from extractor.nodes import mark_unplaced_nodes
 from extractor.rules_loader import CATEGORY_QUALIFIER, NotDoneRule, RuleSet, TargetMeta, default_rules
@@ -248,6 +248,7 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
     findings += table_findings(document, rules.tables) + sum_findings(document, rules.tables)
     findings = mark_earlier_visits(findings, document.clean_text, rules.encounters)
     findings = mark_old_dated_statements(findings, document.clean_text, rules.encounters)
+    findings = mark_history_denied_now(findings, document.clean_text, rules.encounters)
     findings = mark_benign_places(findings, document.clean_text, rules.benign_verdicts)
     findings = mark_doubted_lesions(findings, document.clean_text, rules.benign_verdicts)
     findings = mark_unplaced_nodes(findings, rules.unplaced_nodes)

@@ -237,6 +237,15 @@ class EncounterRule(_Strict):
         gt=0, description="a sentence whose every date is this much older than its note's visit tells the past"
     )
     dated_statement_concepts: list[str] = Field(default_factory=list, description="the opinions that rule applies to")
+    history_sections: list[str] = Field(
+        default_factory=list, description="sections that tell the course so far (an oncologic history's dated lines)"
+    )
+    denied_now_concepts: list[str] = Field(
+        default_factory=list,
+        description="lesion concepts a history section's mentions tell only of then when the rest of the note denies "
+        "them now and affirms none ('06/2026 new subcutaneous nodule L arm' above 'no cutaneous or subcutaneous "
+        "disease' today)",
+    )
     month_reference: str = Field(
         default="(?!)", description="a month named in a sentence ('saw him in September', '09/2026'): groups month "
         "and year, or mm and yyyy; a month without a year is the last such month on or before the visit"

@@ -36,12 +36,15 @@ HELD_RATCHETS = {
     "h42-h45": ({f"h{n:02d}" for n in range(42, 46)},
                 {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.75}),
     "h46-h49": ({f"h{n:02d}" for n in range(46, 50)},
-                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.87, "evidence_hit_rate": 0.86}),
+                {"outcome_accuracy": 0.75, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.86}),
     "h50-h54": ({f"h{n:02d}" for n in range(50, 55)},
-                {"outcome_accuracy": 0.8, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.85}),
-    # session 6 (2026-11-24), measured on first contact (83.3% / 97.2% / 95.6%)
+                {"outcome_accuracy": 0.8, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.87}),
+    # session 6 (2026-11-24): h55-h60 measured on first contact (83.3% / 97.2% / 95.6%), again at the session's end
+    # (evidence 97.1%); h61-h66 measured on first contact at the session's end
     "h55-h60": ({f"h{n:02d}" for n in range(55, 61)},
-                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.95}),
+                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.97}),
+    "h61-h66": ({f"h{n:02d}" for n in range(61, 67)},
+                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.77}),
 }
 
 
@@ -98,7 +101,7 @@ def test_held_cases_hold_their_measured_floors(results, name):
 
 
 @pytest.mark.parametrize(
-    "name", ["h01-h14", "h15-h22", "h23-h25", "h29-h34", "h35-h38", "h46-h49", "h50-h54", "h55-h60"]
+    "name", ["h01-h14", "h15-h22", "h23-h25", "h29-h34", "h35-h38", "h46-h49", "h50-h54", "h55-h60", "h61-h66"]
 )
 def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
