@@ -24,7 +24,8 @@ from models import Box, Cue, Finding, Qualifiers
 SectionInfo = tuple[int, int, str, str | None, Span | None, frozenset[str]]
 
 
-def _cues_and_flags(ent: Span, section: SectionInfo | None, concept: str) -> Qualifiers:
+def _cues_and_flags(ent: Span) -> Qualifiers:
+    """The qualifiers ConText gave the mention, each with its cue."""
     doc = ent.doc
     flags: dict[str, bool] = {}
     cues: list[Cue] = []
@@ -37,19 +38,18 @@ def _cues_and_flags(ent: Span, section: SectionInfo | None, concept: str) -> Qua
         flags[qualifier] = True
         rule_id = (modifier.rule.metadata or {}).get("id", modifier.rule.literal)
         cues.append(Cue(qualifier=qualifier, text=span.text, start=span.start_char, end=span.end_char, rule=rule_id))
-    if section is not None and section[3] and section[4] is not None and (not section[5] or concept in section[5]):
-        _start, _end, category, qualifier, title, _concepts = section
-        flags[qualifier] = True
-        cues.append(
-            Cue(
-                qualifier=qualifier,
-                text=title.text.strip(),
-                start=title.start_char,
-                end=title.end_char,
-                rule=f"section:{category}",
-            )
-        )
     return Qualifiers(**flags, cues=cues)
+
+
+def _section_cue(section: SectionInfo | None, concept: str) -> Cue | None:
+    """The cue of the qualifier the section gives mentions of the concept (its heading), if it gives one."""
+    if section is None or not section[3] or section[4] is None or (section[5] and concept not in section[5]):
+        return None
+    _start, _end, category, qualifier, title, _concepts = section
+    return Cue(
+        qualifier=qualifier, text=title.text.strip(), start=title.start_char, end=title.end_char,
+        rule=f"section:{category}",
+    )
 
 
 class _Sections:
@@ -128,25 +128,25 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
         if (s_start, s_end) not in boxes_by_sentence:
             boxes_by_sentence[(s_start, s_end)] = document.boxes(s_start, s_end)
         boxes = boxes_by_sentence[(s_start, s_end)]
+        qualifiers = _cues_and_flags(ent)
         for concept in [ent.label_, *meta.also]:
-            qualifiers = _cues_and_flags(ent, section, concept)
-            findings.append(
-                Finding(
-                    concept=concept,
-                    rule=meta.id,
-                    document=document.name,
-                    start=ent.start_char,
-                    end=ent.end_char,
-                    matched_text=ent.text,
-                    sentence_start=s_start,
-                    sentence_end=s_end,
-                    sentence=sentence,
-                    page=page,
-                    section=section[2] if section else None,
-                    qualifiers=qualifiers,
-                    boxes=boxes,
-                )
+            finding = Finding(
+                concept=concept,
+                rule=meta.id,
+                document=document.name,
+                start=ent.start_char,
+                end=ent.end_char,
+                matched_text=ent.text,
+                sentence_start=s_start,
+                sentence_end=s_end,
+                sentence=sentence,
+                page=page,
+                section=section[2] if section else None,
+                qualifiers=qualifiers,
+                boxes=boxes,
             )
+            cue = _section_cue(section, concept)
+            findings.append(finding if cue is None else finding.qualified(cue))
     findings.extend(section_findings(document, sections, rules.sections_not_done))
     return findings
 

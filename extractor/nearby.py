@@ -1,6 +1,7 @@
 """The nearby conditions of a target rule (``requires_nearby``, ``excluded_nearby``, ``unless_nearby``,
-``never_nearby``, and ``excluded_in_clause`` / ``unless_in_clause`` for the mention's own clause): words of the mention's sentence that make it count or not ("new lesion" is no progression in a
-sentence about a seborrheic keratosis). Checked on every match before overlapping matches compete, so a longer
+``never_nearby``, and ``excluded_in_clause`` / ``unless_in_clause`` for the mention's own clause): words of the
+mention's sentence that make it count or not ("new lesion" is no progression in a sentence about a seborrheic
+keratosis). Checked on every match before overlapping matches compete, so a longer
 match its sentence rules out never hides a shorter one inside it."""
 
 from __future__ import annotations
