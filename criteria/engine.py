@@ -131,14 +131,21 @@ def _cite(
         if requirements
         else [(findings, [], None)]
     )
-    share = max(1, MAX_EVIDENCE // max(1, len(groups)))
-    chosen: dict[tuple[str, int, int], tuple[Finding, str | None]] = {}
+    queues: list[list[tuple[tuple[str, int, int], Finding, str | None]]] = []
     for group, accepted, label in groups:
         best: dict[tuple[str, int, int], Finding] = {}
         for finding in sorted(group, key=lambda f: (_rank(f, accepted, section_rank), f.document, f.sentence_start)):
             best.setdefault((finding.document, finding.sentence_start, finding.sentence_end), finding)
-        for key, finding in list(best.items())[:share]:
-            chosen.setdefault(key, (finding, label))
+        queues.append([(key, finding, label) for key, finding in best.items()])
+    # the requirements take turns, each adding its most telling sentence not yet cited, until the cap
+    chosen: dict[tuple[str, int, int], tuple[Finding, str | None]] = {}
+    while len(chosen) < MAX_EVIDENCE and any(queues):
+        for queue in queues:
+            while queue and queue[0][0] in chosen:
+                queue.pop(0)
+            if queue and len(chosen) < MAX_EVIDENCE:
+                key, finding, label = queue.pop(0)
+                chosen[key] = (finding, label)
     ordered = sorted(chosen.values(), key=lambda pair: (pair[0].document, pair[0].sentence_start))
     return [_evidence(f, stance, label) for f, label in ordered]
 

@@ -45,6 +45,9 @@ HELD_RATCHETS = {
                 {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.97}),
     "h61-h66": ({f"h{n:02d}" for n in range(61, 67)},
                 {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.77}),
+    # session 7 (2026-11-24): measured on first contact (83.3% / 94.4% / 86.7%, no wrong meets)
+    "h67-h72": ({f"h{n:02d}" for n in range(67, 73)},
+                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.86}),
 }
 
 
@@ -101,7 +104,7 @@ def test_held_cases_hold_their_measured_floors(results, name):
 
 
 @pytest.mark.parametrize(
-    "name", ["h01-h14", "h15-h22", "h23-h25", "h29-h34", "h35-h38", "h46-h49", "h50-h54", "h55-h60", "h61-h66"]
+    "name", ["h01-h14", "h15-h22", "h23-h25", "h29-h34", "h35-h38", "h46-h49", "h50-h54", "h55-h60", "h61-h66", "h67-h72"]
 )
 def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
