@@ -187,13 +187,16 @@ def evaluate_criterion(
     findings = without_outweighed_inferences(findings, criterion.requires)
     support = SCOPES[criterion.scope](findings, criterion.requires)
     contra = [f for req in criterion.contradicted_by for f in findings if counts(f, req)]
+    doubts = [f for req in criterion.doubted_by for f in findings if counts(f, req)]
+    if support is not None and contra and doubts and criterion.when_doubted_and_contradicted:
+        evidence = cite(contra + doubts, "contradicts") + cite(support, "supports", criterion.requires)
+        return result(criterion.when_doubted_and_contradicted, criterion.reasons.doubted_and_contradicted or "", evidence)
     if support is not None and contra:
         evidence = cite(support, "supports", criterion.requires) + cite(contra, "contradicts")
         if criterion.when_both == "insufficient":
             return result("insufficient", criterion.reasons.conflict or criterion.reasons.insufficient, evidence, True)
         reason = criterion.reasons.met if criterion.when_both == "met" else (criterion.reasons.not_met or "")
         return result(criterion.when_both, reason, evidence)
-    doubts = [f for req in criterion.doubted_by for f in findings if counts(f, req)]
     if support is not None and doubts:
         evidence = cite(support, "supports", criterion.requires) + cite(doubts, "contradicts")
         return result("insufficient", criterion.reasons.doubt or criterion.reasons.insufficient, evidence, True)

@@ -44,6 +44,7 @@ class Reasons(_Strict):
     conflict: str | None = None
     neutral: str | None = None
     doubt: str | None = None
+    doubted_and_contradicted: str | None = None
     not_applicable: str = "This criterion does not apply to this request type."
 
 
@@ -62,6 +63,11 @@ class Criterion(_Strict):
         "the criterion is insufficient (reasons.doubt) and both sides are shown",
     )
     when_both: Status = "insufficient"
+    when_doubted_and_contradicted: Status | None = Field(
+        default=None,
+        description="the status when the support is both doubted and contradicted (a new primary, never excised): "
+        "the doubt says which side a reviewer believes",
+    )
     reasons: Reasons
 
     @model_validator(mode="after")
@@ -74,6 +80,8 @@ class Criterion(_Strict):
             raise ValueError(f"criterion {self.id}: neutral needs reasons.neutral")
         if self.doubted_by and self.reasons.doubt is None:
             raise ValueError(f"criterion {self.id}: doubted_by needs reasons.doubt")
+        if self.when_doubted_and_contradicted and self.reasons.doubted_and_contradicted is None:
+            raise ValueError(f"criterion {self.id}: when_doubted_and_contradicted needs reasons.doubted_and_contradicted")
         return self
 
 

@@ -188,6 +188,9 @@ class MeasurementTableRule(_Strict):
     sum_words: tuple[str, ...] = Field(
         default=(), description="names of a sum of lesion diameters followed in prose ('SLD 77 -> 48 -> 24 mm')"
     )
+    distance_words: tuple[str, ...] = Field(
+        default=(), description="words after a measure that make it a distance, not a size ('8 cm above the scar')"
+    )
     max_size_mm: float = Field(
         gt=0, description="a size above this is no skin or nodal lesion's diameter but a misread number (OCR of a "
         "faxed table): the row is not trusted"

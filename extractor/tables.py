@@ -22,15 +22,19 @@ _BARE = re.compile(r"(?<![\w./^-])\d+(?:\.\d+)?(?![\w./^%])")
 
 def _sizes(row: str, unit: str | None = None, rule: MeasurementTableRule | None = None) -> list[float]:
     """Longest diameter of each measurement in a row ('14 x 12', '8 mm', '1.2 cm'), in mm, in order; dates are
-    skipped. Where the table declares its unit ('diameter in mm'), a bare number is a size in that unit (unless
+    skipped, and so are distances ('8 cm above the scar', the rule's distance words). Where the table declares its unit ('diameter in mm'), a bare number is a size in that unit (unless
     another unit follows it: '0.1 mL') and a resolved lesion ('flat', 'resolved') is 0; both word lists are the rule's."""
     row = _DATE.sub(" ", row)
     found: list[tuple[int, float]] = []
     sized: list[tuple[int, int]] = []  # spans of the measurements read with their own unit or as 'a x b'
+    distance = _words_after(rule.distance_words) if rule is not None else None
     for match in _SIZE.finditer(row):
         first, second, given = match.group(1), match.group(2), match.group(3)
         if second is None and given is None:
             continue  # a bare number (lesion label, count) is not a size, unless the table gives the unit
+        if distance is not None and distance.match(row, match.end()):
+            sized.append(match.span())  # where the lesion lies ('8 cm above the scar'), not how big it is
+            continue
         scale = 10.0 if (given or "").lower() == "cm" else 1.0
         found.append((match.start(), max(float(first), float(second or 0)) * scale))
         sized.append(match.span())
