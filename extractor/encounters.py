@@ -190,15 +190,17 @@ def mark_old_dated_statements(
     what was thought then, when the note (or, given ``current_elsewhere``, another document of the case) states the
     opposite opinion now ("Dr. Lee saw him on 07/14/2026 and scheduled excision", and the note of 10/26/2026 calls the
     disease unresectable). Without a newer opposite opinion an old dated one stands: a tumor board's "unresectable"
-    two months ago is still the opinion of record."""
+    two months ago is still the opinion of record. A state of ``past_when_dated`` (a pregnancy, an immunosuppressed
+    spell) in such a sentence is of then, opposite or not."""
     visit = latest_visit(text, rule)
-    if visit is None or not rule.dated_statement_concepts:
+    concepts = set(rule.dated_statement_concepts) | set(rule.past_when_dated)
+    if visit is None or not concepts:
         return findings
     dates = re.compile(rule.date, re.IGNORECASE)
     months = re.compile(rule.month_reference, re.IGNORECASE)
     old: dict[int, Cue] = {}
     for k, finding in enumerate(findings):
-        if finding.concept not in rule.dated_statement_concepts or finding.qualifiers.historical:
+        if finding.concept not in concepts or finding.qualifiers.historical:
             continue
         sentence = text[finding.sentence_start : finding.sentence_end]  # furniture (a DOB banner) blanked
         found = [(m, parse_date(m.group())) for m in dates.finditer(sentence)]
@@ -214,7 +216,9 @@ def mark_old_dated_statements(
         f.concept for k, f in enumerate(findings) if k not in old and _current(f, f.concept)
     }
     return [
-        f.qualified(old[k]) if k in old and opposite.get(f.concept) in current_now else f
+        f.qualified(old[k])
+        if k in old and (f.concept in rule.past_when_dated or opposite.get(f.concept) in current_now)
+        else f
         for k, f in enumerate(findings)
     ]
 

@@ -188,6 +188,10 @@ class MeasurementTableRule(_Strict):
     sum_words: tuple[str, ...] = Field(
         default=(), description="names of a sum of lesion diameters followed in prose ('SLD 77 -> 48 -> 24 mm')"
     )
+    dated_header_words: tuple[str, ...] = Field(
+        default=(), description="a header with two or more dates and one of these words heads a lesion table whose "
+        "first dated column is the baseline"
+    )
     distance_words: tuple[str, ...] = Field(
         default=(), description="words after a measure that make it a distance, not a size ('8 cm above the scar')"
     )
@@ -240,6 +244,11 @@ class EncounterRule(_Strict):
         gt=0, description="a sentence whose every date is this much older than its note's visit tells the past"
     )
     dated_statement_concepts: list[str] = Field(default_factory=list, description="the opinions that rule applies to")
+    past_when_dated: list[str] = Field(
+        default_factory=list,
+        description="states a sentence dated wholly that much before the visit tells of then, whatever the note says "
+        "now ('in 03/2024, while 22 weeks pregnant'; 'stopped in May 2025 after high-dose steroids')",
+    )
     history_sections: list[str] = Field(
         default_factory=list, description="sections that tell the course so far (an oncologic history's dated lines)"
     )

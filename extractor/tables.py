@@ -15,6 +15,7 @@ _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
 _ANY_DATE = re.compile(r"\b\d{1,2}/\d{1,2}(?:/\d{2,4})?\b")  # in prose '(05/13)' is a date too
 
 
+_CONTINUATION = re.compile(r"[^\d|]{1,40}")  # a short line without numbers: a wrapped cell's words
 _UNIT = re.compile(r"\b(mm|cm)\b", re.I)
 # A bare number: not a date part, a label (B1) or an exponent (10^8).
 _BARE = re.compile(r"(?<![\w./^-])\d+(?:\.\d+)?(?![\w./^%])")
@@ -22,12 +23,14 @@ _BARE = re.compile(r"(?<![\w./^-])\d+(?:\.\d+)?(?![\w./^%])")
 
 def _sizes(row: str, unit: str | None = None, rule: MeasurementTableRule | None = None) -> list[float]:
     """Longest diameter of each measurement in a row ('14 x 12', '8 mm', '1.2 cm'), in mm, in order; dates are
-    skipped, and so are distances ('8 cm above the scar', the rule's distance words). Where the table declares its unit ('diameter in mm'), a bare number is a size in that unit (unless
-    another unit follows it: '0.1 mL') and a resolved lesion ('flat', 'resolved') is 0; both word lists are the rule's."""
+    skipped, and so are distances ('8 cm above the scar', the rule's distance words). Where the table declares its
+    unit ('diameter in mm'), a bare number is a size in that unit (unless another unit follows it: '0.1 mL') and a
+    resolved lesion ('flat', 'resolved') is 0; both word lists are the rule's."""
     row = _DATE.sub(" ", row)
     found: list[tuple[int, float]] = []
     sized: list[tuple[int, int]] = []  # spans of the measurements read with their own unit or as 'a x b'
     distance = _words_after(rule.distance_words) if rule is not None else None
+    first_2d = len(row)
     for match in _SIZE.finditer(row):
         first, second, given = match.group(1), match.group(2), match.group(3)
         if second is None and given is None:
@@ -38,6 +41,11 @@ def _sizes(row: str, unit: str | None = None, rule: MeasurementTableRule | None 
         scale = 10.0 if (given or "").lower() == "cm" else 1.0
         found.append((match.start(), max(float(first), float(second or 0)) * scale))
         sized.append(match.span())
+        if second is not None:
+            first_2d = min(first_2d, match.start())
+    # in a row of 'a x b' sizes, a lone measure before the first of them is where the lesion lies ('R calf, 3 cm',
+    # its 'proximal to graft' wrapped to the next line), not a size
+    found = [(at, size) for at, size in found if at >= first_2d or first_2d == len(row)]
     if unit is not None and rule is not None:
         scale = 10.0 if unit == "cm" else 1.0
         label_end = len(row) - len(row.lstrip())  # a bare number opening the row is its label ("2  L arm  14")
@@ -91,10 +99,13 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
         start += len(line) + 1
     findings: list[Finding] = []
     baseline_column = _words(tuple(rule.baseline_words))
+    dated_header_word = _words(tuple(rule.dated_header_words))
     i = 0
     while i < len(lines):
         header = text[lines[i][0] : lines[i][1]].lower()
-        if not baseline_column.search(header) or _sizes(header):
+        # the baseline is a column named so, or the first of the dated columns of a lesion table ("Site 06/29/26 ...")
+        dated = len(_DATE.findall(header)) >= 2 and dated_header_word.search(header) is not None
+        if not (baseline_column.search(header) or dated) or _sizes(header):
             i += 1
             continue
         rows = []
@@ -108,8 +119,8 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
                 continue
             sizes = _sizes(_cells(line, keep), unit, rule)
             if len(sizes) < 2:
-                if line.strip() == "" and rows:
-                    j += 1
+                if rows and (line.strip() == "" or _CONTINUATION.fullmatch(line.strip())):
+                    j += 1  # a gap, or a cell's wrapped words ("axillary line") under its row
                     continue
                 break
             if max(sizes) <= rule.max_size_mm:
