@@ -12,6 +12,7 @@ from extractor.benign import mark_benign_places, mark_doubted_lesions
 from extractor.document import TextDocument
 from extractor.encounters import mark_earlier_visits, mark_history_denied_now, mark_old_dated_statements
 from extractor.forms import mark_request_form
+from extractor.retractions import mark_retracted_quotes
 from extractor.nodes import mark_unplaced_nodes
 from extractor.rules_loader import CATEGORY_QUALIFIER, NotDoneRule, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
@@ -249,6 +250,7 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
     findings = mark_earlier_visits(findings, document.clean_text, rules.encounters)
     findings = mark_old_dated_statements(findings, document.clean_text, rules.encounters)
     findings = mark_history_denied_now(findings, document.clean_text, rules.encounters)
+    findings = mark_retracted_quotes(findings, document.clean_text, rules.retractions)
     findings = mark_benign_places(findings, document.clean_text, rules.benign_verdicts)
     findings = mark_doubted_lesions(findings, document.clean_text, rules.benign_verdicts)
     findings = mark_unplaced_nodes(findings, rules.unplaced_nodes)

@@ -85,6 +85,15 @@ def clause_ok(meta: TargetMeta, clause: str) -> bool:
     return not _present(meta.excluded_in_clause, lowered) or _present(meta.unless_in_clause, lowered)
 
 
+def next_sentence_ok(meta: TargetMeta, sentence: str, following: str) -> bool:
+    lowered = following.lower()
+    if not _present(meta.excluded_next_sentence, lowered):
+        return True
+    if meta.next_sentence_about and not _present(meta.next_sentence_about, lowered):
+        return True
+    return _present(meta.unless_nearby, sentence.lower()) or _present(meta.unless_nearby, following.lower())
+
+
 def nearby_ok(meta: TargetMeta, sentence: str) -> bool:
     lowered = sentence.lower()
     if _present(meta.never_nearby, lowered):

@@ -78,6 +78,15 @@ class TargetMeta(RuleMeta):
     unless_nearby: list[str] = Field(
         default_factory=list, description="...except when one of these word prefixes is in the sentence too"
     )
+    excluded_next_sentence: list[str] = Field(
+        default_factory=list,
+        description="the mention does not count if the sentence right after it holds one of these word prefixes and "
+        "neither sentence an ``unless_nearby`` one: the reason given for a bare claim ('Not a surgical candidate. "
+        "She will not undergo any further surgery.')",
+    )
+    next_sentence_about: list[str] = Field(
+        default_factory=list, description="...and that next sentence holds one of these too (it speaks of surgery)"
+    )
     excluded_in_clause: list[str] = Field(
         default_factory=list,
         description="word prefixes that, in the mention's own clause (between commas, semicolons, colons or brackets), "
@@ -288,6 +297,20 @@ class EncounterFile(_Strict):
     encounter_rules: EncounterRule
 
 
+class RetractionRule(_Strict):
+    """Words that, in a sentence quoting one of the note's own statements, take it back ('is default template text',
+    'entered in error'): the quoted mentions of these concepts are not what the note states."""
+
+    id: str
+    source: str
+    words: list[str] = Field(min_length=1)
+    concepts: list[str] = Field(min_length=1)
+
+
+class RetractionFile(_Strict):
+    retractions: RetractionRule
+
+
 class RequestFormRule(_Strict):
     """Titles of a prior-authorization request form (regular expressions, ignoring case) looked for in the opening
     characters of a document: what such a form states is the requester's claim, to be found in the chart notes."""
@@ -362,7 +385,8 @@ class NodesFile(_Strict):
 
 
 NEARBY_FIELDS = (
-    "requires_nearby", "excluded_nearby", "unless_nearby", "never_nearby", "excluded_in_clause", "unless_in_clause"
+    "requires_nearby", "excluded_nearby", "unless_nearby", "never_nearby", "excluded_in_clause", "unless_in_clause",
+    "excluded_next_sentence", "next_sentence_about",
 )
 
 
@@ -445,6 +469,7 @@ class RuleSet(_Strict):
     encounters: EncounterRule
     sections_not_done: NotDoneRule
     request_forms: RequestFormRule
+    retractions: RetractionRule
     benign_verdicts: BenignVerdictRule
     unplaced_nodes: UnplacedNodesRule
 
@@ -486,6 +511,7 @@ def load_rules(directory: Path = RULES_DIR) -> RuleSet:
         tables=load_file(directory / "measurement_tables.json", MeasurementTableFile).measurement_tables,
         encounters=load_file(directory / "encounters.json", EncounterFile).encounter_rules,
         request_forms=load_file(directory / "request_forms.json", RequestFormFile).request_forms,
+        retractions=load_file(directory / "retractions.json", RetractionFile).retractions,
         benign_verdicts=load_file(directory / "benign_verdicts.json", BenignVerdictFile).benign_verdicts,
         unplaced_nodes=load_file(directory / "nodes.json", NodesFile).unplaced_nodes,
     )

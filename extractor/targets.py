@@ -9,12 +9,13 @@ out ("four new pink dermal nodules" as a recurrence, in a note with no excision)
 Spans are made for the winners only: spaCy keeps a span's extension values by its offsets, so two spans over the
 same words would share one ``target_rule``."""
 
+from bisect import bisect_right
 
 from medspacy.ner import TargetMatcher, TargetRule
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from extractor.nearby import clause_bounds, clause_ok, nearby_ok, sentence_bounds_at
+from extractor.nearby import clause_bounds, clause_ok, nearby_ok, next_sentence_ok, sentence_bounds_at
 from extractor.rules_loader import TargetMeta
 from extractor.sentences import STARTS_KEY, sentence_starts
 from extractor.token_matcher import use_rule_matcher
@@ -65,7 +66,8 @@ def resolve(doc: Doc, matches: list[Match], metas: dict[str, TargetMeta], order:
     starts: list[int] = []
     for rule, start, end in matches:
         meta = metas[rule.metadata["id"]]
-        if meta.requires_nearby or meta.excluded_nearby or meta.never_nearby or meta.excluded_in_clause:
+        if (meta.requires_nearby or meta.excluded_nearby or meta.never_nearby or meta.excluded_in_clause
+                or meta.excluded_next_sentence):
             if text is None:
                 text = doc.text
                 starts = doc.user_data.get(STARTS_KEY) or sentence_starts(text)
@@ -73,6 +75,13 @@ def resolve(doc: Doc, matches: list[Match], metas: dict[str, TargetMeta], order:
             s_start, s_end = sentence_bounds_at(text, starts, first, last)
             if not nearby_ok(meta, text[s_start:s_end]):
                 continue
+            if meta.excluded_next_sentence:
+                k = bisect_right(starts, s_end)  # the start of the next sentence
+                following = ""
+                if k < len(starts):
+                    following = text[starts[k] : starts[k + 1] if k + 1 < len(starts) else len(text)]
+                if not next_sentence_ok(meta, text[s_start:s_end], following):
+                    continue
             if meta.excluded_in_clause:
                 c_start, c_end = clause_bounds(text, s_start, s_end, first, last)
                 if not clause_ok(meta, text[c_start:c_end]):
