@@ -17,7 +17,7 @@ from extractor.nodes import mark_unplaced_nodes
 from extractor.rules_loader import CATEGORY_QUALIFIER, NotDoneRule, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
 from extractor.nearby import sentence_bounds
-from extractor.tables import sum_findings, table_findings
+from extractor.tables import mark_pre_treatment_response, sum_findings, table_findings
 from models import Box, Cue, Finding, Qualifiers
 
 # (start_char, end_char, category, qualifier, title span, the concepts the qualifier is for: all when empty) of one
@@ -247,6 +247,7 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
         doc = component(doc)
     findings = process(doc, document, rules)
     findings += table_findings(document, rules.tables) + sum_findings(document, rules.tables)
+    findings = mark_pre_treatment_response(findings, document, rules.tables)
     findings = mark_earlier_visits(findings, document.clean_text, rules.encounters)
     findings = mark_old_dated_statements(findings, document.clean_text, rules.encounters)
     findings = mark_history_denied_now(findings, document.clean_text, rules.encounters)

@@ -197,6 +197,10 @@ class MeasurementTableRule(_Strict):
     sum_words: tuple[str, ...] = Field(
         default=(), description="names of a sum of lesion diameters followed in prose ('SLD 77 -> 48 -> 24 mm')"
     )
+    first_dose_words: tuple[str, ...] = Field(
+        default=(), description="words of a header column that mark the drug's first dose ('T-VEC #1'): sizes are "
+        "measured from that column when an earlier baseline column comes before it"
+    )
     dated_header_words: tuple[str, ...] = Field(
         default=(), description="a header with two or more dates and one of these words heads a lesion table whose "
         "first dated column is the baseline"

@@ -6,9 +6,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from datetime import date
+
 from extractor.document import TextDocument
+from extractor.encounters import parse_date
 from extractor.rules_loader import MeasurementTableRule
-from models import Finding, Qualifiers
+from models import Cue, Finding, Qualifiers
 
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[x×]\s*(\d+(?:\.\d+)?)\s*(?:[x×]\s*\d+(?:\.\d+)?\s*)?)?(mm|cm)?", re.I)
 _DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
@@ -109,6 +112,8 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
             i += 1
             continue
         rows = []
+        first_dose = _first_dose_column(header, rule)
+        dated_columns = len(_DATE.findall(header))
         unit = _declared_unit(text, lines, i, tuple(rule.unit_title_words))
         keep = _size_columns(header, rule)
         j = i + 1
@@ -124,7 +129,9 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
                     continue
                 break
             if max(sizes) <= rule.max_size_mm:
-                rows.append((lines[j], sizes[0], sizes[-1]))
+                # measured from the first dose when the table shows it (an earlier baseline is before the drug)
+                before = sizes[first_dose] if first_dose and len(sizes) == dated_columns else sizes[0]
+                rows.append((lines[j], before, sizes[-1]))
             j += 1
         if len(rows) >= rule.min_rows:
             baseline = sum(r[1] for r in rows)
@@ -139,6 +146,54 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
                         findings.append(_row_finding(document, concept, rule.id, a, b, why))
         i = max(j, i + 1)
     return findings
+
+
+def _first_dose_column(header: str, rule: MeasurementTableRule) -> int:
+    """The index, among a header's dated columns, of the one its words mark as the drug's first dose ('06/09/26
+    (T-VEC #1)'); 0 when none is marked."""
+    marker = _words(tuple(rule.first_dose_words)).search(header)
+    if marker is None:
+        return 0
+    return max(0, sum(1 for m in _DATE.finditer(header) if m.start() < marker.start()) - 1)
+
+
+def first_dose_date(document: TextDocument, rule: MeasurementTableRule) -> tuple[date, int, int] | None:
+    """The date of the drug's first dose as a lesion table's header marks it, when an earlier baseline column comes
+    before it (with the offsets of the marked date): what shrank before that date did not shrink on the drug."""
+    text = document.clean_text
+    marker = _words(tuple(rule.first_dose_words))
+    for match in marker.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        dates = [m for m in _DATE.finditer(text, line_start, match.start())]
+        if len(dates) >= 2:
+            when = parse_date(dates[-1].group())
+            if when is not None:
+                return when, dates[-1].start(), dates[-1].end()
+    return None
+
+
+def mark_pre_treatment_response(
+    findings: list[Finding], document: TextDocument, rule: MeasurementTableRule
+) -> list[Finding]:
+    """Responses measured before the drug's first dose are not responses to it: when a lesion table marks the first
+    dose after an earlier baseline, a response told against 'baseline', or dated wholly before the first dose, is of
+    then (cue: the first dose's date in the table header)."""
+    start = first_dose_date(document, rule)
+    if start is None:
+        return findings
+    when, a, b = start
+    text = document.clean_text
+    cue = Cue(qualifier="historical", text=text[a:b], start=a, end=b, rule=f"{rule.id}.before_first_dose")
+    baseline = _words(tuple(rule.baseline_words))
+    out = []
+    for f in findings:
+        if f.concept == "response" and not f.qualifiers.historical and f.rule != rule.id:
+            sentence = text[f.sentence_start : f.sentence_end]
+            dates = [d for d in (parse_date(m.group()) for m in _DATE.finditer(sentence)) if d is not None]
+            if baseline.search(sentence) or (dates and all(d < when for d in dates)):
+                f = f.qualified(cue)
+        out.append(f)
+    return out
 
 
 def _measured(change: float, rule: MeasurementTableRule) -> str | None:

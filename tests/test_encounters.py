@@ -217,3 +217,57 @@ def test_a_month_named_without_a_day_dates_the_statement_too(reviewer):
     resectable = [f for f in findings if f.concept == "resectable"]
     assert resectable and all(f.qualifiers.historical for f in resectable)
     assert resectable[0].qualifiers.cues[-1].text == "in September"
+
+
+@pytest.mark.parametrize("heading", [
+    "# VISIT 07/21/2026 - Nurse Visit - Imlygic injection #12",
+    "# Consult Note  -  Malachy Strand, MD (Surgical Oncology)  -  07/21/2026 10:40",
+])
+def test_visit_headings_that_name_the_date_after_the_word_or_after_the_author(heading):
+    text = f"{heading}\nSolitary nodule, resectable.\n\nDate of service: 10/27/2026\nIn-transit disease, unresectable.\n"
+    (start, end, _hs, _he), = earlier_visits(text, RULE)
+    assert text[start:end].startswith(heading) and "unresectable" not in text[start:end]
+
+
+def test_a_fax_cover_date_is_no_visit_and_leaves_the_faxed_note_current(reviewer):
+    text = (
+        "FAX COVER SHEET\nTO: Premera prior authorization\nFAX: 1-800-555-0199\nFROM: clinic\nDATE: 11/13/2026\n"
+        "RE: Imlygic renewal\n\nPROGRESS NOTE\nPt: Jane Doe   DOS: 11/10/2026\n"
+        "A/P: In-transit disease of the leg, not a surgical candidate given the number of lesions.\n"
+    )
+    assert earlier_visits(text, RULE) == []
+    findings = reviewer.findings(plain_text_document("fax.txt", "0", text))
+    unresectable = [f for f in findings if f.concept == "unresectable"]
+    assert unresectable and not any(f.qualifiers.historical for f in unresectable)
+    # a date line that is a visit's, with no fax fields under it, still heads a visit
+    assert earlier_visits("DATE: 07/21/2026\nSolitary nodule, resectable.\n\nDOS: 10/27/2026\nexam\n", RULE)
+
+
+def test_an_imaging_reports_exam_date_dates_it_so_an_older_scans_response_is_the_past(reviewer):
+    ct = plain_text_document(
+        "ct.txt", "0", "CT CHEST ABDOMEN PELVIS\nExam date: 03/17/2026 10:42\nIMPRESSION: Partial treatment response: "
+        "interval decrease in size of the left inguinal node and thigh subcutaneous nodules.\n",
+    )
+    note = plain_text_document(
+        "note.txt", "0", "Date of service: 11/10/2026\nA/P: Stable disease on T-VEC after 11 treatments: sum of "
+        "diameters 65 mm at baseline, 64 mm today, no new lesions.\n",
+    )
+    request = ReviewRequest(request_type="reauthorization")
+    assert reviewer.review_documents([note, ct], request).criterion("clinical_response").status == "insufficient"
+    undated = plain_text_document("ct.txt", "0", ct.text.replace("Exam date: 03/17/2026 10:42\n", ""))
+    assert reviewer.review_documents([note, undated], request).criterion("clinical_response").status == "met"
+
+
+def test_a_pregnancy_or_immunosuppression_dated_well_before_the_visit_is_of_then(reviewer):
+    text = (
+        "Date of service: 11/16/2026\nIn 03/2024, while about 22 weeks pregnant with her son, she had a changing mole "
+        "removed.\nNivolumab was stopped in May 2025 for hepatitis that needed high-dose corticosteroids.\n"
+        "She and her partner hope for a second child; pregnancy should be deferred during treatment.\n"
+    )
+    findings = reviewer.findings(plain_text_document("note.txt", "0", text))
+    flagged = [f for f in findings if f.concept in ("pregnancy", "immunocompromised")]
+    assert {f.concept for f in flagged} == {"pregnancy", "immunocompromised"}
+    assert all(f.qualifiers.active() for f in flagged)
+    # a pregnancy the visit states now is one
+    now = reviewer.findings(plain_text_document("n.txt", "0", "Date of service: 11/16/2026\nShe is 14 weeks pregnant.\n"))
+    assert any(f.concept == "pregnancy" and not f.qualifiers.active() for f in now)

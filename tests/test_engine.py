@@ -232,3 +232,26 @@ def test_a_pathologists_doubt_leaves_the_recurrence_for_the_reviewer():
     recurrence = det.criterion("recurrent_after_surgery")
     assert recurrence.status == "insufficient" and recurrence.conflict
     assert any(e.concept == "pathology_doubt" and e.stance == "contradicts" for e in recurrence.evidence)
+
+
+def test_a_new_primary_the_notes_say_was_never_excised_is_not_recurrent_after_surgery():
+    never_excised = ELIGIBLE + [finding("second_primary", at=60), finding("no_prior_surgery", at=70)]
+    result = determine(never_excised, POLICY, INITIAL).criterion("recurrent_after_surgery")
+    assert result.status == "not_met" and "new (second) primary" in result.reason
+    # without the doubt, a surgery-and-recurrence beside a 'no prior surgery' stays a conflict for the reviewer
+    conflict = determine(ELIGIBLE + [finding("no_prior_surgery", at=70)], POLICY, INITIAL).criterion("recurrent_after_surgery")
+    assert conflict.status == "insufficient" and conflict.conflict
+
+
+def test_the_requirements_of_a_criterion_take_turns_citing_up_to_the_cap():
+    surgeries = [finding("prior_surgery", at=100 + 10 * k, historical=True) for k in range(12)]
+    recurrences = [finding("recurrence", at=300 + 10 * k) for k in range(3)]
+    det = determine([finding("melanoma", at=10), *surgeries, *recurrences], POLICY, INITIAL)
+    cited = det.criterion("recurrent_after_surgery").evidence
+    assert len(cited) == 15  # the cap, filled
+    assert sum(e.concept == "recurrence" for e in cited) == 3  # every recurrence, though surgeries are many
+
+
+def test_a_melanoma_newly_diagnosed_now_puts_a_recurrence_after_surgery_in_doubt():
+    doubted = determine(ELIGIBLE + [finding("first_presentation", at=60)], POLICY, INITIAL).criterion("recurrent_after_surgery")
+    assert doubted.status == "insufficient" and doubted.conflict and "newly diagnosed" in doubted.reason

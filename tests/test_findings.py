@@ -357,3 +357,68 @@ def test_what_is_said_of_this_patient_now(reviewer, text, concept):
 ])
 def test_benign_lesions_other_diseases_and_denials_are_not_the_melanoma(reviewer, text, concept):
     assert not affirmed(reviewer, text, concept), text
+
+
+def _affirmed(reviewer, text: str, concept: str) -> list[str]:
+    return [
+        f.matched_text for f in reviewer.findings(plain_text_document("note.txt", "0", text))
+        if f.concept == concept and not f.qualifiers.active()
+    ]
+
+
+def test_a_patients_refusal_is_no_unresectability(reviewer):
+    assert not _affirmed(reviewer, "Not a surgical candidate d/t pt preference.\n", "unresectable")
+    # the reason given in the next sentence, when it speaks of surgery
+    refused = "Mrs. P is not a surgical candidate. She has told us she will not undergo any further surgery.\n"
+    assert not _affirmed(reviewer, refused, "unresectable")
+    # a refusal of something else, or a real reason beside the refusal, leaves the statement standing
+    other = "He is not a surgical candidate. He declined IV systemic therapy because of travel.\n"
+    assert _affirmed(reviewer, other, "unresectable")
+    reasons = "Not a surgical candidate given 16 lesions from ankle to thigh; she also declined amputation.\n"
+    assert _affirmed(reviewer, reasons, "unresectable")
+    assert _affirmed(reviewer, "The surgeon again advised against surgery (would mean amputation).\n", "unresectable")
+
+
+def test_a_note_that_quotes_its_own_words_as_template_text_retracts_them(reviewer):
+    text = (
+        "A/P: In-transit recurrence of the cheek. Not a surgical candidate.\n"
+        "Addendum (supervising physician): \"Not a surgical candidate\" is default text in our treatment plan "
+        "template and should have been deleted.\n"
+    )
+    found = [f for f in reviewer.findings(plain_text_document("note.txt", "0", text)) if f.concept == "unresectable"]
+    assert found and all(f.qualifiers.negated for f in found)
+    assert found[0].qualifiers.cues[-1].text == "default text"
+    # a quote without retracting words is only a quote
+    kept = text.replace(" is default text in our treatment plan template and should have been deleted", " stands")
+    assert _affirmed(reviewer, kept, "unresectable")
+
+
+@pytest.mark.parametrize("text, concept", [
+    ("Continue T-VEC every 2 weeks until complete response, progression or intolerance.\n", "progression"),
+    ("Nodule with atypical melanocytes with enlarged nuclei.\n", "progression"),
+    ("New 7 mm tender keratotic papule, dorsal right hand.\n", "progression"),
+    ("STSG site well healed.\n", "response"),
+    ("Cellulitis at the injection site responded well to IV cefazolin.\n", "response"),
+    ("Pigmented porocarcinoma can mimic melanoma clinically.\n", "melanoma"),
+])
+def test_words_that_look_like_the_concept_but_are_not_it(reviewer, text, concept):
+    assert not _affirmed(reviewer, text, concept)
+
+
+def test_a_planned_excision_belongs_to_the_cancer_its_problem_names(reviewer):
+    text = (
+        "ASSESSMENT AND PLAN\n1. In-transit melanoma of the scalp, too numerous to excise.\n"
+        "2. Squamous cell carcinoma, R dorsal hand, deep margin involved.\nWe will excise it next week.\n"
+    )
+    assert not _affirmed(reviewer, text, "resectable")
+    assert _affirmed(reviewer, text.replace("2. Squamous cell carcinoma, R dorsal hand, deep margin involved.\n", ""),
+                     "resectable")
+
+
+def test_a_melanoma_newly_diagnosed_now_is_its_first_presentation(reviewer):
+    text = "63 y.o. woman with newly diagnosed melanoma presenting as a bulky left axillary nodal mass.\n"
+    assert ("first_presentation", "newly diagnosed melanoma") in concepts(reviewer, text)
+    told_of_the_past = "She was newly diagnosed with melanoma of the back in 2019 and had a wide local excision.\n"
+    assert not [c for c in concepts(reviewer, told_of_the_past) if c[0] == "first_presentation"]
+    recurrence = "Newly diagnosed in-transit recurrence of melanoma, L leg.\n"
+    assert not [c for c in concepts(reviewer, recurrence) if c[0] == "first_presentation"]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from extractor.document import plain_text_document
 from extractor.rules_loader import default_rules
-from extractor.tables import sum_findings, table_findings
+from extractor.tables import first_dose_date, sum_findings, table_findings
 
 RULE = default_rules().tables
 
@@ -122,3 +124,57 @@ def test_a_sum_followed_with_dates_and_words_between_its_figures_is_read_too():
     assert [f.concept for f in prose("Sum of longest diameters 96 mm at baseline (05/19/2026) -> 37 mm today.")] == ["response"]
     assert [f.concept for f in prose("Sum of LD: 84 mm (05/13) -> 27 mm (11/18).")] == ["response"]
     assert prose("Sum of LD: 84 mm (05/13); restaging 11/18 pending.") == []
+
+
+def test_a_table_whose_columns_are_dates_has_its_baseline_in_the_first_and_wrapped_cells_continue_it():
+    text = (
+        "LESION MEASUREMENTS (calipers)\n"
+        "Lesion  Site  06/29/26  08/24/26  11/16/26\n"
+        "C1  L chest wall, ant  18x14  15x12  6x5\n"
+        "axillary line\n"
+        "C2  L chest wall  12 x 10  11 x 9  4x4\n"
+        "A1  L axilla  24x19  22x17  14x11\n"
+    )
+    found = findings_for(text)
+    assert [f.concept for f in found] == ["response"] * 3
+    # dates without a lesion word are no table header
+    assert findings_for(text.replace("Lesion  Site", "Seen").replace("(calipers)", "")) == []
+
+
+def test_where_a_lesion_lies_is_not_how_big_it_is():
+    text = (
+        "Lesion  Location  Baseline  Today\n"
+        "T1  L thigh, 8 cm above knee  9 x 8  16 x 14\n"
+        "T2  Lateral knee  12 x 10  19 x 16\n"
+    )
+    assert {f.concept for f in findings_for(text)} == {"progression"}
+    wrapped = (  # 'proximal to graft' wrapped under the row: the lone '3 cm' before the sizes is still a place
+        "Lesion  Location  Baseline  Today\n"
+        "T1  R calf, 3 cm  14 x 11  14 x 11\n"
+        "proximal to graft\n"
+        "T2  R posterior calf  10 x 8  10 x 9\n"
+    )
+    assert findings_for(wrapped) == []
+
+
+def test_a_table_marking_the_first_dose_after_an_earlier_baseline_measures_from_the_first_dose(reviewer):
+    text = (
+        "Date of service: 11/03/2026\n"
+        "Site  Location  03/17/26 baseline 06/09/26 (T-VEC #1) 11/03/26 (T-VEC #11)\n"
+        "A  L flank  18 x 15  12 x 10  12 x 11\n"
+        "B  L flank, posterior  11 x 9  7 x 6  8 x 6\n"
+        "C  L chest wall  14 x 12  8 x 7  8 x 7\n"
+        "\nOverall disease burden is 35% below baseline and the nodules are smaller than in March.\n"
+        "- 05/26/2026: CT: decrease in size of the flank nodules.\n"
+    )
+    document = plain_text_document("note.txt", "0", text)
+    assert table_findings(document, RULE) == []  # 38 -> 39 mm since the first dose: no response
+    assert first_dose_date(document, RULE)[0] == date(2026, 6, 9)
+    responses = [f for f in reviewer.findings(document) if f.concept == "response"]
+    assert responses and all(f.qualifiers.historical for f in responses)
+    assert responses[0].qualifiers.cues[-1].text == "06/09/26"
+    # without the first-dose mark the first column is the baseline, and what the note says of it stands
+    plain = plain_text_document("n.txt", "0", text.replace(" (T-VEC #1)", ""))
+    assert {f.concept for f in table_findings(plain, RULE)} == {"response"}
+    assert first_dose_date(plain, RULE) is None
+    assert any(not f.qualifiers.active() for f in reviewer.findings(plain) if f.concept == "response")
