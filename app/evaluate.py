@@ -69,9 +69,13 @@ class CaseResult:
 # ---------------------------------------------------------------- locating gold sentences in extracted text
 
 
+# A word; a size's figures, 'x' and unit apart (OCR runs a table's '14 x 11 mm' together as '14x11mm')
+_WORD = re.compile(r"[0-9]+(?=[x×][0-9])|(?<=[0-9])[x×](?=[0-9])|[0-9]+(?=(?:mm|cm)\b)|[A-Za-z0-9]+", re.IGNORECASE)
+
+
 def _normalized_words(text: str) -> tuple[list[str], list[tuple[int, int]]]:
     words, spans = [], []
-    for match in re.finditer(r"[A-Za-z0-9]+", text):
+    for match in _WORD.finditer(text):
         words.append(match.group().lower())
         spans.append((match.start(), match.end()))
     return words, spans

@@ -27,16 +27,16 @@ HELD_RATCHETS = {
     "h26-h28": ({f"h{n:02d}" for n in range(26, 29)},
                 {"outcome_accuracy": 0.33, "criterion_accuracy": 0.88, "evidence_hit_rate": 0.92}),
     "h29-h34": ({f"h{n:02d}" for n in range(29, 35)},
-                {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.84}),
+                {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.86}),
     "h35-h38": ({f"h{n:02d}" for n in range(35, 39)},
-                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.84}),
+                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.88}),
     "h39-h41": ({f"h{n:02d}" for n in range(39, 42)},
                 {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.87}),
     # session 5 (2026-11-24), measured on first contact and again at the session's end
     "h42-h45": ({f"h{n:02d}" for n in range(42, 46)},
-                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.75}),
+                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.82}),
     "h46-h49": ({f"h{n:02d}" for n in range(46, 50)},
-                {"outcome_accuracy": 0.75, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.86}),
+                {"outcome_accuracy": 0.75, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.90}),
     "h50-h54": ({f"h{n:02d}" for n in range(50, 55)},
                 {"outcome_accuracy": 0.8, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.87}),
     # session 6 (2026-11-24): h55-h60 measured on first contact (83.3% / 97.2% / 95.6%), again at the session's end
@@ -44,10 +44,11 @@ HELD_RATCHETS = {
     "h55-h60": ({f"h{n:02d}" for n in range(55, 61)},
                 {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.97}),
     "h61-h66": ({f"h{n:02d}" for n in range(61, 67)},
-                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.77}),
-    # session 7 (2026-11-24): measured on first contact (83.3% / 94.4% / 86.7%, no wrong meets)
+                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.78}),
+    # session 7 (2026-11-24): measured on first contact (83.3% / 94.4% / 86.7%, no wrong meets), and at the end of
+    # the session (100% / 100% / 91.7%); the session also raised the evidence of h29-h49 and h61-h66
     "h67-h72": ({f"h{n:02d}" for n in range(67, 73)},
-                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.86}),
+                {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.91}),
     # session 7: measured on first contact (83.3% / 91.7% / 85.3%, one wrong meets_criteria)
     "h73-h78": ({f"h{n:02d}" for n in range(73, 79)},
                 {"outcome_accuracy": 0.83, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.85}),
@@ -160,3 +161,13 @@ def test_a_scanned_gold_sentence_running_on_over_a_page_break_is_located_despite
     assert document.text[start:].lower().startswith("surg")
     assert document.page_at(start, start + 5) == 1 and document.page_at(end - 5, end) == 2
     assert "healing risk" in document.text[start:end]  # the window counts the gold's words; OCR noise may shift it
+
+
+def test_a_table_row_ocr_ran_together_is_located_word_for_word():
+    from app.evaluate import locate
+    from extractor.document import plain_text_document
+
+    ocr = plain_text_document("scan.txt", "0", "Lesion table\nL1 L medial calf, 6 cm below knee 14x11mm 16x12mm 2.1x1.7cm Y\n")
+    row = "L1 | L medial calf, 6 cm below knee | 14 x 11 mm | 16 x 12 mm | 2.1 x 1.7 cm | Y"
+    start, end = locate(ocr, row, None)
+    assert ocr.text[start:end].startswith("L1 L medial") and ocr.text[start:end].endswith("Y")
