@@ -12,8 +12,8 @@ from extractor.benign import mark_benign_places, mark_doubted_lesions
 from extractor.document import TextDocument
 from extractor.encounters import mark_earlier_visits, mark_history_denied_now, mark_old_dated_statements
 from extractor.forms import mark_request_form
-from extractor.retractions import mark_retracted_quotes
 from extractor.nodes import mark_unplaced_nodes
+from extractor.retractions import mark_retracted_quotes
 from extractor.rules_loader import CATEGORY_QUALIFIER, NotDoneRule, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
 from extractor.nearby import sentence_bounds

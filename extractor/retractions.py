@@ -21,8 +21,8 @@ def _words(text: str) -> str:
 
 
 def mark_retracted_quotes(findings: list[Finding], text: str, rule: RetractionRule) -> list[Finding]:
-    if not rule.words or '"' not in text and "“" not in text:
-        return findings
+    if '"' not in text and "“" not in text:
+        return findings  # nothing quoted, nothing retracted
     retracting = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, rule.words)) + r")(?!\w)", re.IGNORECASE)
     retracted: dict[tuple[str, str], Cue] = {}
     for finding in findings:

@@ -4,9 +4,8 @@ compares sums of longest diameters. The thresholds and header words live in rule
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-
 from datetime import date
+from functools import lru_cache
 
 from extractor.document import TextDocument
 from extractor.encounters import parse_date
