@@ -234,6 +234,17 @@ def test_a_pathologists_doubt_leaves_the_recurrence_for_the_reviewer():
     assert any(e.concept == "pathology_doubt" and e.stance == "contradicts" for e in recurrence.evidence)
 
 
+def test_a_melanoma_label_taken_back_beside_another_cancer_is_not_melanoma():
+    taken_back = ELIGIBLE + [finding("melanoma_disproved", at=80), finding("other_cancer", at=90)]
+    det = determine(taken_back, POLICY, INITIAL)
+    assert det.criterion("melanoma_diagnosis").status == "not_met"
+    assert det.criterion("recurrent_after_surgery").status == "insufficient"
+    assert det.suggested_outcome == "does_not_meet_criteria"
+    # taken back with no other cancer named: the reviewer settles it
+    alone = determine(ELIGIBLE + [finding("melanoma_disproved", at=80)], POLICY, INITIAL).criterion("melanoma_diagnosis")
+    assert alone.status == "insufficient" and alone.conflict
+
+
 def test_a_new_primary_the_notes_say_was_never_excised_is_not_recurrent_after_surgery():
     never_excised = ELIGIBLE + [finding("second_primary", at=60), finding("no_prior_surgery", at=70)]
     result = determine(never_excised, POLICY, INITIAL).criterion("recurrent_after_surgery")

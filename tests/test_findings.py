@@ -319,6 +319,10 @@ def test_warm_tokenizer_gives_spacys_tokens(note):
     ("Referred from SSM Health for a second opinion.", "melanoma"),
     ("FISH analysis is negative for melanoma.", "melanoma"),
     ("Staging CT and PET negative; inguinal nodes not enlarged.", "injectable_site"),
+    # an exam line that did not look at the skin describes no lesion
+    ("Skin/lesions: not re-examined in detail today; see the surgeon's exam of 10/14/2026.", "injectable_site"),
+    # margins free of melanoma take no diagnosis back
+    ("Margins are negative for melanoma; sentinel node negative.", "melanoma_disproved"),
 ])
 def test_words_that_do_not_say_it_of_this_patient_now(reviewer, text, concept):
     assert not affirmed(reviewer, text, concept), text
@@ -343,6 +347,10 @@ def test_words_that_do_not_say_it_of_this_patient_now(reviewer, text, concept):
     # a surgeon's plain words for a planned excision, and an operating room booked
     ("Both nodules are mobile; we will take these out next week.", "resectable"),
     ("OR booked for 11/19/2026 at Providence, outpatient.", "resectable"),
+    # a melanoma label taken back: said outright, or revised on review
+    ("The referral's diagnosis was an error; he has never had melanoma.", "melanoma_disproved"),
+    ("The 2023 lesion originally called melanoma in situ was revised to squamous cell carcinoma in situ.",
+     "melanoma_disproved"),
 ])
 def test_what_is_said_of_this_patient_now(reviewer, text, concept):
     assert affirmed(reviewer, text, concept), text
