@@ -107,7 +107,9 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
         header = text[lines[i][0] : lines[i][1]].lower()
         # the baseline is a column named so, or the first of the dated columns of a lesion table ("Site 06/29/26 ...")
         dated = len(_DATE.findall(header)) >= 2 and dated_header_word.search(header) is not None
-        if not (baseline_column.search(header) or dated) or _sizes(header):
+        # a row that opens with its date is a visit's measurements (a table with a row per visit), whatever its
+        # comment says ("baseline"): it heads no lesion rows
+        if not (baseline_column.search(header) or dated) or _sizes(header) or _DATE.match(header.strip()):
             i += 1
             continue
         rows = []

@@ -17,10 +17,10 @@ TARGETS = {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_r
 TARGET_DEV_CASES = {f"d{n:02d}" for n in range(1, 224)}
 # Dev cases written blind in a later session enter as a ratchet at their measured figures, like a held set, until rules
 # worked from them bring them to the targets. Session 8 (2026-11-24): d224-d259 on first contact 66.7% outcome, 91.2%
-# criterion, 89.1% evidence, 3 wrong meets_criteria; at the session's end as below, none wrongly met.
+# criterion, 89.1% evidence, 3 wrong meets_criteria; at the session's end 77.8% / 94.0% / 89.4%, none wrongly met.
 DEV_RATCHETS = {
     "d224-d259": ({f"d{n}" for n in range(224, 260)},
-                  {"outcome_accuracy": 0.75, "criterion_accuracy": 0.93, "evidence_hit_rate": 0.89}),
+                  {"outcome_accuracy": 0.77, "criterion_accuracy": 0.93, "evidence_hit_rate": 0.89}),
 }
 # The held-out split is never read while writing rules. Each ratchet holds the cases it was measured on to the figures
 # they have now (see the closing notes); they are below the targets: raise them only by improving rules on dev.

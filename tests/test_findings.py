@@ -319,6 +319,8 @@ def test_warm_tokenizer_gives_spacys_tokens(note):
     ("Referred from SSM Health for a second opinion.", "melanoma"),
     ("FISH analysis is negative for melanoma.", "melanoma"),
     ("Staging CT and PET negative; inguinal nodes not enlarged.", "injectable_site"),
+    # a forecast of what an excision alone would bring
+    ("Field disease of the leg; would expect new ITMs with local excision alone.", "progression"),
     # an exam line that did not look at the skin describes no lesion
     ("Skin/lesions: not re-examined in detail today; see the surgeon's exam of 10/14/2026.", "injectable_site"),
     # margins free of melanoma take no diagnosis back

@@ -42,6 +42,18 @@ def test_small_changes_and_tables_without_a_baseline_column_say_nothing():
     assert findings_for(no_baseline) == []
 
 
+def test_a_visit_row_whose_comment_says_baseline_heads_no_lesion_rows():
+    # a row per visit (date, dose number, one column per lesion, the sum): the first visit's comment is "baseline"
+    text = (
+        "Lesion diameters (mm)\n"
+        "Date  Tx #  T1 temple  T2 cheek  Sum  Comment\n"
+        "04/22/2026  1  12  9  21  baseline\n"
+        "05/13/2026  2  15  11  26  flare\n"
+        "11/04/2026  14  3  0  3  no new lesions\n"
+    )
+    assert findings_for(text) == []
+
+
 def test_a_unit_in_the_table_title_makes_bare_numbers_sizes_and_flat_lesions_zero():
     text = (
         "LESION MEASUREMENTS - LONGEST DIAMETER IN MM\n"
