@@ -36,8 +36,11 @@ class Reviewer:
 
     def review_documents(self, documents: list[TextDocument], request: ReviewRequest) -> Determination:
         texts = [d.clean_text for d in documents]
-        per_document = mark_stale_documents([self.findings(d) for d in documents], texts, self.rules.encounters)
-        per_document = mark_revised_opinions(per_document, texts, self.rules.encounters)
+        printed = [d.text for d in documents]  # with the banners, whose 'DOS' may be a printout's only date
+        per_document = mark_stale_documents(
+            [self.findings(d) for d in documents], texts, self.rules.encounters, printed
+        )
+        per_document = mark_revised_opinions(per_document, texts, self.rules.encounters, printed)
         per_document = mark_old_dated_statements_across(per_document, texts, self.rules.encounters)
         per_document = mark_benign_places_across(
             per_document, texts, [d.name for d in documents], self.rules.benign_verdicts

@@ -36,10 +36,11 @@ def parse_date(text: str) -> date | None:
     return None
 
 
-def _headings(text: str, rule: EncounterRule) -> dict[int, tuple[int, date]]:
-    """Visit headings by start offset: (end offset, visit date)."""
+def _headings(text: str, rule: EncounterRule, printed: bool = False) -> dict[int, tuple[int, date]]:
+    """Visit headings by start offset: (end offset, visit date); with ``printed``, also the dates a printout prints on
+    every page."""
     headings: dict[int, tuple[int, date]] = {}
-    for pattern in rule.patterns():
+    for pattern in rule.patterns(printed):
         for match in pattern.finditer(text):
             when = parse_date(match.group("date"))
             if when is not None and match.start() not in headings:
@@ -47,9 +48,9 @@ def _headings(text: str, rule: EncounterRule) -> dict[int, tuple[int, date]]:
     return headings
 
 
-def latest_visit(text: str, rule: EncounterRule) -> tuple[date, int, int] | None:
+def latest_visit(text: str, rule: EncounterRule, printed: bool = False) -> tuple[date, int, int] | None:
     """The document's latest visit date with its heading's offsets, if it has a dated visit heading."""
-    headings = _headings(text, rule)
+    headings = _headings(text, rule, printed)
     if not headings:
         return None
     start, (end, when) = max(headings.items(), key=lambda item: (item[1][1], -item[0]))
@@ -93,6 +94,16 @@ def mark_earlier_visits(findings: list[Finding], text: str, rule: EncounterRule)
     return out
 
 
+def document_visit(text: str, rule: EncounterRule, printed: str | None = None) -> tuple[date, int, int, str] | None:
+    """The document's visit date, its heading's offsets and the text they index: from the note's own lines, or else
+    from what is printed on every page (a printout whose banner alone carries 'DOS 05/06/2026')."""
+    for source, banner in ((text, False), (printed, True)):
+        visit = latest_visit(source, rule, banner) if source else None
+        if visit is not None:
+            return (*visit, source)
+    return None
+
+
 def _heading_cue(text: str, start: int, end: int, rule_id: str) -> Cue:
     heading = text[start:end]
     lead = len(heading) - len(heading.lstrip("# \n"))
@@ -100,22 +111,25 @@ def _heading_cue(text: str, start: int, end: int, rule_id: str) -> Cue:
 
 
 def mark_stale_documents(
-    findings_per_document: list[list[Finding]], texts: list[str], rule: EncounterRule
+    findings_per_document: list[list[Finding]],
+    texts: list[str],
+    rule: EncounterRule,
+    printed: list[str] | None = None,
 ) -> list[list[Finding]]:
     """Findings of a document whose latest visit is more than ``stale_after_days`` older than the newest submitted
-    document's are historical (cue: its dated heading): a 2024 consult's "surgery is being scheduled" does not
-    describe the lesions of 2026. Documents without a dated visit heading are left alone."""
-    dated = [latest_visit(text, rule) for text in texts]
+    document's are historical (cue: its dated heading, or its banner's date): a 2024 consult's "surgery is being
+    scheduled" does not describe the lesions of 2026. Documents without a visit date are left alone."""
+    dated = [document_visit(text, rule, p) for text, p in zip(texts, printed or [None] * len(texts))]
     known = [visit[0] for visit in dated if visit is not None]
     if len(known) < 2:
         return findings_per_document
     newest = max(known)
     out = []
-    for findings, text, visit in zip(findings_per_document, texts, dated):
+    for findings, visit in zip(findings_per_document, dated):
         if visit is None or (newest - visit[0]).days <= rule.stale_after_days:
             out.append(findings)
             continue
-        cue = _heading_cue(text, visit[1], visit[2], rule.id)
+        cue = _heading_cue(visit[3], visit[1], visit[2], rule.id)
         out.append(
             [f if f.concept.startswith("section:") or f.qualifiers.historical else f.qualified(cue) for f in findings]
         )
@@ -127,39 +141,44 @@ def _current(finding: Finding, concept: str) -> bool:
     return finding.concept == concept and not finding.qualifiers.active()
 
 
-def _recounted(finding: Finding, opinion: RevisedOpinion) -> bool:
+def _recounted(finding: Finding, opinion: RevisedOpinion, plan_rules: frozenset[str] = frozenset()) -> bool:
     """Does the finding recount the old opinion as a past or doubted view (with one of the opinion's cue rules, when
-    it names any)?"""
+    it names any)? A plan not taken up ('does not want to proceed with a dissection') is a choice, not a view of the
+    opinion: a denied plan recounts nothing."""
     q = finding.qualifiers
     if finding.concept != opinion.old or q.family or q.hypothetical:
         return False
     if opinion.recount_cues:
         return any(c.rule.startswith(tuple(opinion.recount_cues)) for c in q.cues)
-    return q.historical or q.negated or q.uncertain
+    return q.historical or q.uncertain or (q.negated and finding.rule not in plan_rules)
 
 
 def mark_revised_opinions(
-    findings_per_document: list[list[Finding]], texts: list[str], rule: EncounterRule
+    findings_per_document: list[list[Finding]],
+    texts: list[str],
+    rule: EncounterRule,
+    printed: list[str] | None = None,
 ) -> list[list[Finding]]:
     """An opinion a later note revises no longer stands. A dated note revises opinion A when it states the opposite B
     now and A nowhere as current, and either recounts A as a past or doubted view ("initially felt the disease was not
     resectable"; "the outside diagnosis of melanoma is revised"), which revises notes of its date or earlier, or, for
     opinions without required recount cues, is ``revision_after_days`` or more newer than the note stating A. A revised
-    note's A takes the opinion's qualifier (cue: its dated heading). Undated notes are left alone."""
-    dated = [latest_visit(text, rule) for text in texts]
+    note's A takes the opinion's qualifier (cue: its dated heading, or its banner's date). Undated notes are left
+    alone."""
+    dated = [document_visit(text, rule, p) for text, p in zip(texts, printed or [None] * len(texts))]
     out = [list(findings) for findings in findings_per_document]
     for opinion in rule.revised_opinions:
         if not opinion.across_notes:
             continue
         old, new = opinion.old, opinion.new
         revisers = [
-            (visit[0], any(_recounted(f, opinion) for f in findings))
+            (visit[0], any(_recounted(f, opinion, frozenset(rule.past_plan_rules)) for f in findings))
             for findings, visit in zip(findings_per_document, dated)
             if visit is not None
             and any(_current(f, new) for f in findings)
             and not any(_current(f, old) for f in findings)
         ]
-        for k, (text, visit) in enumerate(zip(texts, dated)):
+        for k, visit in enumerate(dated):
             if visit is None or not any(
                 when >= visit[0]
                 if recounts
@@ -167,9 +186,89 @@ def mark_revised_opinions(
                 for when, recounts in revisers
             ):
                 continue
-            heading = _heading_cue(text, visit[1], visit[2], f"{rule.id}.revised")
+            heading = _heading_cue(visit[3], visit[1], visit[2], f"{rule.id}.revised")
             cue = heading.model_copy(update={"qualifier": opinion.qualifier})
             out[k] = [f.qualified(cue) if _current(f, old) else f for f in out[k]]
+    return out
+
+
+def mark_past_plans(findings: list[Finding], text: str, rule: EncounterRule) -> list[Finding]:
+    """A planned operation whose sentence dates it wholly before the note's visit is a plan of then: historical, its
+    first date the cue."""
+    visit = latest_visit(text, rule)
+    if visit is None or not rule.past_plan_rules:
+        return findings
+    dates = re.compile(rule.date, re.IGNORECASE)
+    out = []
+    for f in findings:
+        if f.rule in rule.past_plan_rules and not f.qualifiers.historical:
+            sentence = text[f.sentence_start : f.sentence_end]
+            found = [(m, parse_date(m.group())) for m in dates.finditer(sentence)]
+            found = [(m, when) for m, when in found if when is not None]
+            if found and all(when < visit[0] for _m, when in found):
+                m = found[0][0]
+                start = f.sentence_start + m.start()
+                f = f.qualified(Cue(qualifier="historical", text=m.group(), start=start, end=start + len(m.group()),
+                                    rule=f"{rule.id}.past_plan"))
+        out.append(f)
+    return out
+
+
+# A quotation long enough to hold an opinion ('My consult note of 03/11/2024 read, in part: "... The primary lesion is
+# resectable ..."'), opened and closed by the quote marks in turn.
+_QUOTE_MARK = re.compile(r"[\"“”]")
+QUOTED_MIN_CHARS = 40
+QUOTED_MAX_CHARS = 2000
+QUOTE_INTRO_CHARS = 200  # how far before the quotation its introduction ('Letter of Dr. Lee, 04/09/2026:') may start
+
+
+def quoted_spans(text: str) -> list[tuple[int, int]]:
+    marks = [m.start() for m in _QUOTE_MARK.finditer(text)]
+    return [
+        (a, b) for a, b in zip(marks[0::2], marks[1::2]) if QUOTED_MIN_CHARS <= b - a <= QUOTED_MAX_CHARS
+    ]
+
+
+def mark_quoted_opinions(
+    findings: list[Finding], text: str, rule: EncounterRule, printed_text: str | None = None
+) -> list[Finding]:
+    """An opinion a note quotes from an older one ('Dr. Strzelecki's letter of 04/09/2026: "... not amenable to
+    surgical resection ..."') is what was thought then, when the note, in its own words, states the opposite now. A
+    quotation is older when the words introducing it date it ``revision_after_days`` or more before the note's visit
+    (a colleague's e-consult of two days ago is a current opinion); the visit's date may come from the printout's
+    banner (``printed_text``: the document's text with its furniture). The quoted opinion takes the opinion's qualifier;
+    the opening quote mark is its cue."""
+    # the visit's date, from the note's own lines or else from its banner ('DOS 10/28/2026' on every page)
+    visit = document_visit(text, rule, printed_text)
+    if visit is None:
+        return findings
+    dates = re.compile(rule.date, re.IGNORECASE)
+
+    def old_quote(a: int) -> bool:
+        """Does the text introducing the quotation date it ``revision_after_days`` or more before the visit?"""
+        before = text[max(0, a - QUOTE_INTRO_CHARS) : a]
+        found = [parse_date(m.group()) for m in dates.finditer(before)]
+        return any(when is not None and (visit[0] - when).days >= rule.revision_after_days for when in found)
+
+    spans = [(a, b) for a, b in quoted_spans(text) if old_quote(a)]
+    if not spans:
+        return findings
+
+    def quote_of(f: Finding) -> tuple[int, int] | None:
+        return next(((a, b) for a, b in spans if a < f.start and f.end <= b), None)
+
+    out = list(findings)
+    for opinion in rule.revised_opinions:
+        if not opinion.across_notes or opinion.recount_cues:
+            continue
+        if not any(_current(f, opinion.new) and quote_of(f) is None for f in out):
+            continue
+        for k, f in enumerate(out):
+            span = quote_of(f) if _current(f, opinion.old) else None
+            if span is not None:
+                cue = Cue(qualifier=opinion.qualifier, text=text[span[0]], start=span[0], end=span[0] + 1,
+                          rule=f"{rule.id}.quoted")
+                out[k] = f.qualified(cue)
     return out
 
 
@@ -190,7 +289,8 @@ def mark_old_dated_statements(
     what was thought then, when the note (or, given ``current_elsewhere``, another document of the case) states the
     opposite opinion now ("Dr. Lee saw him on 07/14/2026 and scheduled excision", and the note of 10/26/2026 calls the
     disease unresectable). Without a newer opposite opinion an old dated one stands: a tumor board's "unresectable"
-    two months ago is still the opinion of record. A state of ``past_when_dated`` (a pregnancy, an immunosuppressed
+    two months ago is still the opinion of record. A sentence saying the opinion still holds (``still_words``: 'remains
+    unresectable') is current whatever it recounts. A state of ``past_when_dated`` (a pregnancy, an immunosuppressed
     spell) in such a sentence is of then, opposite or not."""
     visit = latest_visit(text, rule)
     concepts = set(rule.dated_statement_concepts) | set(rule.past_when_dated)
@@ -198,11 +298,18 @@ def mark_old_dated_statements(
         return findings
     dates = re.compile(rule.date, re.IGNORECASE)
     months = re.compile(rule.month_reference, re.IGNORECASE)
+    still = (
+        re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, rule.still_words)) + r")(?!\w)", re.IGNORECASE)
+        if rule.still_words
+        else None
+    )
     old: dict[int, Cue] = {}
     for k, finding in enumerate(findings):
         if finding.concept not in concepts or finding.qualifiers.historical:
             continue
         sentence = text[finding.sentence_start : finding.sentence_end]  # furniture (a DOB banner) blanked
+        if still is not None and still.search(sentence):
+            continue  # 'the disease remains unresectable; the 02/2026 recommendation was superseded'
         found = [(m, parse_date(m.group())) for m in dates.finditer(sentence)]
         found += [(m, _month_date(m, visit[0])) for m in months.finditer(sentence)]
         found = [(m, when) for m, when in found if when is not None]

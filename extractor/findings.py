@@ -3,6 +3,8 @@ sentence, page and boxes). ``process`` computes; nothing is written back onto th
 
 from __future__ import annotations
 
+import re
+
 from bisect import bisect_right
 
 from spacy.language import Language
@@ -10,14 +12,27 @@ from spacy.tokens import Doc, Span
 
 from extractor.benign import mark_benign_places, mark_doubted_lesions
 from extractor.document import TextDocument
-from extractor.encounters import mark_earlier_visits, mark_history_denied_now, mark_old_dated_statements
+from extractor.encounters import (
+    mark_earlier_visits,
+    mark_history_denied_now,
+    mark_old_dated_statements,
+    mark_past_plans,
+    mark_quoted_opinions,
+)
 from extractor.forms import mark_request_form
 from extractor.nodes import mark_unplaced_nodes
 from extractor.retractions import mark_retracted_quotes
 from extractor.rules_loader import CATEGORY_QUALIFIER, NotDoneRule, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
-from extractor.nearby import sentence_bounds
-from extractor.tables import mark_pre_treatment_response, sum_findings, table_findings
+from extractor.nearby import denial_ok, sentence_bounds
+from extractor.tables import (
+    in_visit_table_header,
+    mark_gone_table_lesions,
+    mark_pre_treatment_response,
+    sum_findings,
+    table_findings,
+    visit_table_findings,
+)
 from models import Box, Cue, Finding, Qualifiers
 
 # (start_char, end_char, category, qualifier, title span, the concepts the qualifier is for: all when empty) of one
@@ -101,6 +116,24 @@ def _section_info(doc: Doc, rules: RuleSet) -> list[SectionInfo]:
     return out
 
 
+# A denial states the opposite only when its cue stands right before the words, in their clause ('does not consider
+# her disease resectable'), not across a clause ('although she is not keen on surgery, the lesion is resectable').
+DENIAL_GAP_WORDS = 5
+_CLAUSE_BREAK = re.compile(r"[,;:()]")
+
+
+def _denied_right_before(finding: Finding, text: str) -> bool:
+    q = finding.qualifiers
+    if not q.negated or q.family or q.hypothetical or q.uncertain:
+        return False
+    for cue in q.cues:
+        if cue.qualifier == "negated" and cue.end <= finding.start:
+            gap = text[cue.end : finding.start]
+            if len(gap.split()) <= DENIAL_GAP_WORDS and not _CLAUSE_BREAK.search(gap):
+                return True
+    return False
+
+
 def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> list[Finding]:
     """Every target mention in the doc as an explained Finding (furniture is never evidence)."""
     rules = rules or default_rules()
@@ -148,6 +181,13 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
             )
             cue = _section_cue(section, concept)
             findings.append(finding if cue is None else finding.qualified(cue))
+        if meta.negated_means and _denied_right_before(findings[-1], text) and denial_ok(meta, sentence):
+            # the denial states the opposite concept; the negation cue stays among the cues to explain it
+            denied = findings[-1]
+            findings.append(denied.model_copy(update={
+                "concept": meta.negated_means, "rule": f"{meta.id}.denied",
+                "qualifiers": denied.qualifiers.model_copy(update={"negated": False}),
+            }))
     findings.extend(section_findings(document, sections, rules.sections_not_done))
     return findings
 
@@ -246,10 +286,15 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
     for _name, component in nlp.pipeline:
         doc = component(doc)
     findings = process(doc, document, rules)
+    findings = in_visit_table_header(findings, document, rules.tables)
     findings += table_findings(document, rules.tables) + sum_findings(document, rules.tables)
+    findings += visit_table_findings(document, rules.tables)
+    findings = mark_gone_table_lesions(findings, document, rules.tables)
     findings = mark_pre_treatment_response(findings, document, rules.tables)
     findings = mark_earlier_visits(findings, document.clean_text, rules.encounters)
     findings = mark_old_dated_statements(findings, document.clean_text, rules.encounters)
+    findings = mark_quoted_opinions(findings, document.clean_text, rules.encounters, document.text)
+    findings = mark_past_plans(findings, document.clean_text, rules.encounters)
     findings = mark_history_denied_now(findings, document.clean_text, rules.encounters)
     findings = mark_retracted_quotes(findings, document.clean_text, rules.retractions)
     findings = mark_benign_places(findings, document.clean_text, rules.benign_verdicts)

@@ -94,6 +94,14 @@ def next_sentence_ok(meta: TargetMeta, sentence: str, following: str) -> bool:
     return _present(meta.unless_nearby, sentence.lower()) or _present(meta.unless_nearby, following.lower())
 
 
+def previous_sentence_ok(meta: TargetMeta, sentence: str, previous: str) -> bool:
+    """A sentence drawing on those before it ('Surgery is therefore not an option') is ruled out by their excluded
+    words (a refusal)."""
+    if not _present(meta.previous_sentence_link, sentence.lower()):
+        return True
+    return not _present(meta.excluded_previous_sentence, previous.lower())
+
+
 def nearby_ok(meta: TargetMeta, sentence: str) -> bool:
     lowered = sentence.lower()
     if _present(meta.never_nearby, lowered):
@@ -103,3 +111,8 @@ def nearby_ok(meta: TargetMeta, sentence: str) -> bool:
     if _present(meta.excluded_nearby, lowered):
         return _present(meta.unless_nearby, lowered)
     return True
+
+
+def denial_ok(meta: TargetMeta, sentence: str) -> bool:
+    """May a denial of the mention state its ``negated_means`` concept in this sentence?"""
+    return not _present(meta.negated_never_nearby, sentence.lower())

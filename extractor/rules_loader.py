@@ -59,6 +59,14 @@ class RuleMeta(_Strict):
 class TargetMeta(RuleMeta):
     case_sensitive: bool = Field(default=False, description="match the literal's exact letters ('AIDS', not 'aids')")
     also: list[str] = Field(default_factory=list, description="further concepts the same words establish")
+    negated_means: str | None = Field(
+        default=None, description="the concept the words state when a negation cue denies them, and nothing else "
+        "qualifies them: 'does not consider her disease resectable' says it is unresectable"
+    )
+    negated_never_nearby: list[str] = Field(
+        default_factory=list, description="words of the sentence that keep a denial from stating ``negated_means`` "
+        "(a patient's refusal, surgery for another condition)"
+    )
     own_negation: bool = Field(
         default=False,
         description="the negation words inside the phrase ('not resectable', 'no prior surgery') are what it says: "
@@ -86,6 +94,14 @@ class TargetMeta(RuleMeta):
     )
     next_sentence_about: list[str] = Field(
         default_factory=list, description="...and that next sentence holds one of these too (it speaks of surgery)"
+    )
+    excluded_previous_sentence: list[str] = Field(
+        default_factory=list,
+        description="words of the sentences just before that rule the mention out when its own sentence draws on them "
+        "(``previous_sentence_link``): 'She has declined surgical excision. Surgery is therefore not an option.'",
+    )
+    previous_sentence_link: list[str] = Field(
+        default_factory=list, description="words that make a sentence a consequence of the one before ('therefore')"
     )
     excluded_in_clause: list[str] = Field(
         default_factory=list,
@@ -212,6 +228,26 @@ class MeasurementTableRule(_Strict):
         gt=0, description="a size above this is no skin or nodal lesion's diameter but a misread number (OCR of a "
         "faxed table): the row is not trusted"
     )
+    visit_header_words: tuple[str, ...] = Field(
+        default=(), description="the first cell of the header of a table with a row per visit ('Date | L1 | L2 | "
+        "Sum'), whose rows open with the visit's date"
+    )
+    dose_column_words: tuple[str, ...] = Field(
+        default=(), description="header words of a visit table's dose-number column ('Tx #'): the first column, "
+        "counting from 1, holds no size"
+    )
+    volume_column_words: tuple[str, ...] = Field(
+        default=(), description="header words of a visit table's injected-volume column ('Vol (mL)'): a column of "
+        "decimals there holds no size"
+    )
+    sum_column_words: tuple[str, ...] = Field(
+        default=(), description="header words of a visit table's column summing the lesions ('Sum', 'SLD'): when "
+        "present, its figures are the table's measure"
+    )
+    progression_min_mm: float = Field(
+        default=5.0, ge=0, description="RECIST 1.1: a growth from the smallest sum is progression only when it is "
+        "also at least this many mm"
+    )
 
 
 class MeasurementTableFile(_Strict):
@@ -245,6 +281,11 @@ class EncounterRule(_Strict):
     id: str
     source: str
     headings: list[str] = Field(min_length=1)
+    printed_headings: list[str] = Field(
+        default_factory=list,
+        description="dates printed on every page of a printout ('Encounter 06/16/2026' in its footer), read only when "
+        "the note's own lines give no visit date",
+    )
     date: str
     stale_after_days: int = Field(
         gt=0, description="a document whose latest visit is this much older than the newest submitted document is "
@@ -264,6 +305,17 @@ class EncounterRule(_Strict):
     )
     history_sections: list[str] = Field(
         default_factory=list, description="sections that tell the course so far (an oncologic history's dated lines)"
+    )
+    still_words: list[str] = Field(
+        default_factory=list,
+        description="words saying an opinion holds now ('the disease remains unresectable', 'is still not a "
+        "candidate'): a sentence with one is current, whatever old dates it recounts",
+    )
+    past_plan_rules: list[str] = Field(
+        default_factory=list,
+        description="target rules of a planned operation: a plan whose sentence dates it wholly before the note's "
+        "visit ('re-excision was planned for 09/03/2026', in a note of 10/14/2026) was done or dropped since, no plan "
+        "now",
     )
     denied_now_concepts: list[str] = Field(
         default_factory=list,
@@ -293,8 +345,9 @@ class EncounterRule(_Strict):
     def expand(self, heading: str) -> str:
         return heading.replace("{date}", f"(?:{self.date})")
 
-    def patterns(self) -> list[re.Pattern[str]]:
-        return [re.compile(self.expand(h), re.IGNORECASE | re.MULTILINE) for h in self.headings]
+    def patterns(self, printed: bool = False) -> list[re.Pattern[str]]:
+        headings = self.headings + (self.printed_headings if printed else [])
+        return [re.compile(self.expand(h), re.IGNORECASE | re.MULTILINE) for h in headings]
 
 
 class EncounterFile(_Strict):
@@ -390,7 +443,8 @@ class NodesFile(_Strict):
 
 NEARBY_FIELDS = (
     "requires_nearby", "excluded_nearby", "unless_nearby", "never_nearby", "excluded_in_clause", "unless_in_clause",
-    "excluded_next_sentence", "next_sentence_about",
+    "excluded_next_sentence", "next_sentence_about", "negated_never_nearby", "excluded_previous_sentence",
+    "previous_sentence_link",
 )
 
 

@@ -4,6 +4,7 @@ compares sums of longest diameters. The thresholds and header words live in rule
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
@@ -94,12 +95,31 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
     """For each table whose header names a baseline column, one finding per measured row: concept ``response``
     (or ``progression``) when the table's summed change crosses the rule's thresholds."""
     text = document.clean_text
+    findings: list[Finding] = []
+    for rows in _lesion_tables(text, rule):
+        if len(rows) >= rule.min_rows:
+            baseline = sum(r[1] for r in rows)
+            current = sum(r[2] for r in rows)
+            change = (current - baseline) / baseline if baseline else 0.0
+            concept = _measured(change, rule)
+            if concept:
+                for (a, b), before, after in rows:
+                    if (after < before) == (concept == "response"):
+                        a += len(text[a:b]) - len(text[a:b].lstrip())
+                        why = f"measured change {change:+.0%} across the table"
+                        findings.append(_row_finding(document, concept, rule.id, a, b, why))
+    return findings
+
+
+def _lesion_tables(text: str, rule: MeasurementTableRule) -> list[list[tuple[tuple[int, int], float, float]]]:
+    """The measured rows (line span, size then, size now) of each table whose header names a baseline column or
+    dates its columns ('Lesion  05/07/2026 baseline  06/11/2026')."""
     lines: list[tuple[int, int]] = []
     start = 0
     for line in text.split("\n"):
         lines.append((start, start + len(line)))
         start += len(line) + 1
-    findings: list[Finding] = []
+    tables = []
     baseline_column = _words(tuple(rule.baseline_words))
     dated_header_word = _words(tuple(rule.dated_header_words))
     i = 0
@@ -134,19 +154,36 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
                 before = sizes[first_dose] if first_dose and len(sizes) == dated_columns else sizes[0]
                 rows.append((lines[j], before, sizes[-1]))
             j += 1
-        if len(rows) >= rule.min_rows:
-            baseline = sum(r[1] for r in rows)
-            current = sum(r[2] for r in rows)
-            change = (current - baseline) / baseline if baseline else 0.0
-            concept = _measured(change, rule)
-            if concept:
-                for (a, b), before, after in rows:
-                    if (after < before) == (concept == "response"):
-                        a += len(text[a:b]) - len(text[a:b].lstrip())
-                        why = f"measured change {change:+.0%} across the table"
-                        findings.append(_row_finding(document, concept, rule.id, a, b, why))
+        if rows:
+            tables.append(rows)
         i = max(j, i + 1)
-    return findings
+    return tables
+
+
+def mark_gone_table_lesions(findings: list[Finding], document: TextDocument, rule: MeasurementTableRule) -> list[Finding]:
+    """A lesion table's row naming a lesion that appeared ('New nodule above C1  -  4x4  not palpable') whose latest
+    measure is 0 tells of a lesion come and gone: its progression is of then (cue: the row's last 'gone' cell)."""
+    text = document.clean_text
+    gone = _words(rule.resolved_words)
+    spans = []
+    for rows in _lesion_tables(text, rule):
+        for (a, b), _before, after in rows:
+            cells = list(gone.finditer(text, a, b))
+            if after == 0.0 and cells:
+                spans.append((a, b, cells[-1]))
+    if not spans:
+        return findings
+    out = []
+    for f in findings:
+        if f.concept == "progression" and f.rule != rule.id and not f.qualifiers.historical:
+            for a, b, cell in spans:
+                if a <= f.start < b:
+                    cue = Cue(qualifier="historical", text=cell.group(), start=cell.start(), end=cell.end(),
+                              rule=f"{rule.id}.gone_now")
+                    f = f.qualified(cue)
+                    break
+        out.append(f)
+    return out
 
 
 def _first_dose_column(header: str, rule: MeasurementTableRule) -> int:
@@ -283,3 +320,179 @@ def _row_finding(document: TextDocument, concept: str, rule_id: str, start: int,
         qualifiers=Qualifiers(),
         boxes=document.boxes(start, end),
     )
+
+
+# ---------------------------------------------------------------- tables with a row per visit
+
+# A visit row: it opens with the visit's date, perhaps with a note on it ('04/07/2026 (baseline, C1)').
+_VISIT_ROW = re.compile(r"[ \t]*(\d{1,2}/\d{1,2}/\d{2,4})(?:\s*\([^)\n]{0,40}\))?")
+_ROW_NOTE = re.compile(r"\([^()\n]{1,40}\)")  # a row's note wrapped under it: '(baseline, C1)'
+_ROW_CELL_GAP = re.compile(r"\s*\|\s*|\s{2,}|\t")
+_SIZE_CELL = re.compile(r"(\d+(?:\.\d+)?)\s*(?:[x×]\s*(\d+(?:\.\d+)?)\s*(?:[x×]\s*\d+(?:\.\d+)?\s*)?)?(mm|cm)?", re.I)
+_LESION_LABEL = re.compile(r"(?<![\w/])(?:[a-z]{1,3}-?\d{1,2}|#\d{1,2})(?![\w/])", re.I)  # 'L1', 'ITM-2', 'T3'
+_MISSING_CELL = re.compile(r"-+|—|–|n/?a|nm|not measured|", re.I)
+
+
+@dataclass
+class VisitTable:
+    """A lesion table with a row per visit: where its header lies, and each row's span, date and cells."""
+
+    header: tuple[int, int]
+    rows: list[tuple[int, int, date, list[str]]]
+
+
+def visit_tables(text: str, rule: MeasurementTableRule) -> list[VisitTable]:
+    """The tables whose header's first cell names the visit ('Date | L1 | L2 | Sum') and whose rows open with dates."""
+    header_word = re.compile(r"[ \t]*(?:" + "|".join(map(re.escape, rule.visit_header_words)) + r")\b", re.I)
+    if not rule.visit_header_words:
+        return []
+    lines: list[tuple[int, int]] = []
+    start = 0
+    for line in text.split("\n"):
+        lines.append((start, start + len(line)))
+        start += len(line) + 1
+    tables: list[VisitTable] = []
+    i = 0
+    while i < len(lines):
+        a, b = lines[i]
+        if not header_word.match(text, a, b) or _VISIT_ROW.match(text, a, b):
+            i += 1
+            continue
+        header_end = b
+        j = i + 1
+        rows: list[tuple[int, int, date, list[str]]] = []
+        while j < len(lines):
+            c, d = lines[j]
+            line = text[c:d]
+            row = _VISIT_ROW.match(line)
+            when = parse_date(row.group(1)) if row else None
+            if row and when is not None:
+                cells = [cell.strip() for cell in _ROW_CELL_GAP.split(line[row.end() :].strip())]
+                rows.append((c + len(line) - len(line.lstrip()), d, when, cells))
+            elif not line.strip() or _CONTINUATION.fullmatch(line.strip()) or _ROW_NOTE.fullmatch(line.strip()):
+                if not rows:
+                    header_end = d  # the header's wrapped words ('calf  shin  (PFU/mL)')
+                if j - i > 2 and not rows:
+                    break
+            else:
+                break
+            j += 1
+        if len(rows) >= rule.min_rows:
+            tables.append(VisitTable(header=(a, header_end), rows=rows))
+            i = j
+        else:
+            i += 1
+    return tables
+
+
+def _cell_size(cell: str, rule: MeasurementTableRule) -> float | None:
+    """A cell's longest diameter in mm ('12 x 10', '8', '1.2 cm'); 0 for a lesion gone ('not palpable'); None for
+    anything else."""
+    match = _SIZE_CELL.fullmatch(cell)
+    if match:
+        first, second, given = match.group(1), match.group(2), match.group(3)
+        return max(float(first), float(second or 0)) * (10.0 if (given or "").lower() == "cm" else 1.0)
+    if _words(rule.resolved_words).search(cell) and all(float(n) == 0 for n in re.findall(r"\d+(?:\.\d+)?", cell)):
+        return 0.0  # 'not palpable', 'macular, 0'
+    return None
+
+
+def _visit_measure(table: VisitTable, header: str, rule: MeasurementTableRule) -> list[float | None] | None:
+    """Each row's measure, the sum of its lesions (None where a lesion is not measured), or None when the table holds
+    no lesion sizes. Rows are compared by position, so only rows of the most common width count."""
+    if not (_words(rule.dated_header_words).search(header) or _LESION_LABEL.search(header) or _UNIT.search(header)):
+        return None  # no lesion is named: laboratory values, doses
+    widths = [len(cells) for *_, cells in table.rows]
+    width = max(set(widths), key=widths.count)
+    rows = [cells if len(cells) == width else None for *_, cells in table.rows]
+    measured = [r for r in rows if r is not None]
+    header = header.lower()
+    columns = []
+    for k in range(width):
+        cells = [r[k] for r in measured]
+        sizes = [_cell_size(cell, rule) for cell in cells]
+        read = [s for s in sizes if s is not None]
+        missing = sum(1 for cell in cells if _MISSING_CELL.fullmatch(cell))
+        if not read or len(read) + missing < 0.6 * len(cells) or max(read) > rule.max_size_mm:
+            continue  # words, initials, concentrations ('10^8'), or a misread
+        if k == 0 and _words(rule.dose_column_words).search(header) and _counts_doses(table, rows, k, rule):
+            continue  # the dose number
+        if _words(rule.volume_column_words).search(header) and all("." in c for c in cells if _cell_size(c, rule)):
+            continue  # the volume injected
+        columns.append(k)
+    if not columns:
+        return None
+    summed = False
+    if len(columns) > 2 and _words(rule.sum_column_words).search(header):
+        first = next(r for r in rows if r is not None)
+        largest = max(columns, key=lambda k: _cell_size(first[k], rule) or 0.0)
+        columns = [largest]  # the sum of the lesions, which is larger than any of them
+        summed = True
+    out: list[float | None] = []
+    for (*_, all_cells), cells in zip(table.rows, rows):
+        if cells is None:
+            # a row whose cells ran together ('not palpable, 0 not palpable, 0'): its sum is still as far from its end
+            k = columns[0] - width + len(all_cells)
+            out.append(_cell_size(all_cells[k], rule) if summed and 0 <= k < len(all_cells) else None)
+            continue
+        values = [_cell_size(cells[k], rule) for k in columns]
+        # a lesion not yet there at the first visit counts 0 then ('--'); one not measured later leaves the row out
+        out.append(sum(v or 0.0 for v in values) if all(v is not None or _MISSING_CELL.fullmatch(cells[k])
+                                                      for v, k in zip(values, columns)) else None)
+    return out
+
+
+def _counts_doses(table: VisitTable, rows: list[list[str] | None], k: int, rule: MeasurementTableRule) -> bool:
+    """Does column k count doses: whole numbers that start at 1 or 2 at the earliest visit, or never fall?"""
+    by_day = sorted((row[2], n, cells[k]) for n, (row, cells) in enumerate(zip(table.rows, rows)) if cells is not None)
+    numbers = [int(c) for _, _, c in by_day if c.isdigit()]
+    if not numbers:
+        return False
+    return (by_day[0][2].isdigit() and int(by_day[0][2]) <= 2) or numbers == sorted(numbers)
+
+
+def visit_table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[Finding]:
+    """For each table with a row per visit: ``response`` when the latest visit's sum is down from the earliest's by
+    the rule's share, ``progression`` when it is up from the smallest sum by the rule's share and millimetres; the
+    finding is drawn on the earliest and the latest rows."""
+    text = document.clean_text
+    findings: list[Finding] = []
+    for table in visit_tables(text, rule):
+        measures = _visit_measure(table, text[table.header[0] : table.header[1]], rule)
+        if measures is None:
+            continue
+        dated = sorted(
+            ((row[2], k, m) for k, (row, m) in enumerate(zip(table.rows, measures)) if m is not None),
+            key=lambda x: (x[0], x[1]),
+        )
+        if len(dated) < 2:
+            continue
+        (first_day, first_k, baseline), (last_day, last_k, current) = dated[0], dated[-1]
+        nadir_day, _, nadir = min(dated[:-1], key=lambda x: x[2])
+        concept = why = None
+        if current - nadir >= rule.progression_min_mm and (not nadir or (current - nadir) / nadir >= rule.progression_change):
+            concept = "progression"
+            change = (current - nadir) / nadir if nadir else float("inf")
+            why = f"sum of lesion sizes {nadir:g} mm at its smallest ({nadir_day:%m/%d/%Y}) -> {current:g} mm ({last_day:%m/%d/%Y})"
+            since = min(dated[:-1], key=lambda x: x[2])[1]
+        elif baseline and (current - baseline) / baseline <= rule.response_change:
+            concept = "response"
+            change = (current - baseline) / baseline
+            why = f"sum of lesion sizes {baseline:g} mm ({first_day:%m/%d/%Y}) -> {current:g} mm ({last_day:%m/%d/%Y})"
+            since = first_k
+        if concept is None:
+            continue
+        why = f"measured change {change:+.0%} across the visits: {why}" if change != float("inf") else why
+        for k in sorted({since, first_k, last_k}):
+            a, b, *_ = table.rows[k]
+            findings.append(_row_finding(document, concept, rule.id, a, b, why))
+    return findings
+
+
+def in_visit_table_header(findings: list[Finding], document: TextDocument, rule: MeasurementTableRule) -> list[Finding]:
+    """A column name in a visit table's header ('New lesions') tells no progression or response: those findings go."""
+    headers = [t.header for t in visit_tables(document.clean_text, rule)]
+    if not headers:
+        return findings
+    told = {"progression", "response", "stable"}
+    return [f for f in findings if not (f.concept in told and any(a <= f.start < b for a, b in headers))]

@@ -15,7 +15,14 @@ from medspacy.ner import TargetMatcher, TargetRule
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from extractor.nearby import clause_bounds, clause_ok, nearby_ok, next_sentence_ok, sentence_bounds_at
+from extractor.nearby import (
+    clause_bounds,
+    clause_ok,
+    nearby_ok,
+    next_sentence_ok,
+    previous_sentence_ok,
+    sentence_bounds_at,
+)
 from extractor.rules_loader import TargetMeta
 from extractor.sentences import STARTS_KEY, sentence_starts
 from extractor.token_matcher import use_rule_matcher
@@ -58,6 +65,10 @@ class Targets:
         return doc
 
 
+# How many sentences before a 'therefore' sentence its reasoning may lie in.
+PREVIOUS_SENTENCES = 2
+
+
 def resolve(doc: Doc, matches: list[Match], metas: dict[str, TargetMeta], order: dict[str, int]) -> list[Match]:
     """The mentions that count: matches whose sentence lets them count, then the longest of overlapping ones (the
     earlier one first, and the rule listed first when two match the very same words), in text order."""
@@ -67,7 +78,7 @@ def resolve(doc: Doc, matches: list[Match], metas: dict[str, TargetMeta], order:
     for rule, start, end in matches:
         meta = metas[rule.metadata["id"]]
         if (meta.requires_nearby or meta.excluded_nearby or meta.never_nearby or meta.excluded_in_clause
-                or meta.excluded_next_sentence):
+                or meta.excluded_next_sentence or meta.excluded_previous_sentence):
             if text is None:
                 text = doc.text
                 starts = doc.user_data.get(STARTS_KEY) or sentence_starts(text)
@@ -81,6 +92,11 @@ def resolve(doc: Doc, matches: list[Match], metas: dict[str, TargetMeta], order:
                 if k < len(starts):
                     following = text[starts[k] : starts[k + 1] if k + 1 < len(starts) else len(text)]
                 if not next_sentence_ok(meta, text[s_start:s_end], following):
+                    continue
+            if meta.excluded_previous_sentence:
+                k = bisect_right(starts, s_start) - 1  # this sentence's start; the reasoning it draws on comes before
+                previous = text[starts[max(0, k - PREVIOUS_SENTENCES)] : starts[k]] if k >= 1 else ""
+                if not previous_sentence_ok(meta, text[s_start:s_end], previous):
                     continue
             if meta.excluded_in_clause:
                 c_start, c_end = clause_bounds(text, s_start, s_end, first, last)

@@ -263,3 +263,111 @@ def test_a_pregnancy_or_immunosuppression_dated_well_before_the_visit_is_of_then
     # a pregnancy the visit states now is one
     now = reviewer.findings(plain_text_document("n.txt", "0", "Date of service: 11/16/2026\nShe is 14 weeks pregnant.\n"))
     assert any(f.concept == "pregnancy" and not f.qualifiers.active() for f in now)
+
+
+def test_an_older_opinion_quoted_in_a_note_that_states_the_opposite_now_is_of_then(reviewer):
+    text = (
+        "Date of service: 10/28/2026\n"
+        "Letter of Dr. Strzelecki, 04/09/2026 (quoted from the chart):\n"
+        '"In my opinion his in-transit disease of the right thigh is not amenable to surgical resection at this time. '
+        'I recommend intralesional therapy."\n'
+        "After pembrolizumab both residual nodules are resectable with a single elliptical wide excision.\n"
+    )
+    findings = reviewer.findings(plain_text_document("note.txt", "0", text))
+    quoted = [f for f in findings if f.concept == "unresectable"]
+    assert quoted and all(f.qualifiers.historical for f in quoted)
+    assert quoted[0].qualifiers.cues[-1].text == '"' and quoted[0].qualifiers.cues[-1].rule.endswith(".quoted")
+    assert not any(f.qualifiers.historical for f in findings if f.concept == "resectable")
+    # a colleague's opinion of two days ago, quoted, is a current one: the two opinions still conflict
+    recent = text.replace("04/09/2026", "10/26/2026")
+    assert not any(f.qualifiers.historical for f in reviewer.findings(plain_text_document("n.txt", "0", recent))
+                   if f.concept == "unresectable")
+
+
+def test_a_quoted_opinion_is_dated_against_the_notes_visit(reviewer):
+    text = (
+        "My consult note of 03/11/2024 read, in part: \"2.6 mm nodular melanoma R posterior shoulder. The primary "
+        'lesion is resectable with a wide margin and primary closure."\n'
+        "Clearing the current disease would mean a forequarter amputation. Not a candidate for resection of the "
+        "current shoulder and arm disease.\n"
+    )
+    undated = reviewer.findings(plain_text_document("note.txt", "0", text))
+    # without any visit date the quotation cannot be dated against the note, and it is left alone
+    assert not any(f.qualifiers.historical for f in undated if f.concept == "resectable")
+    dated = reviewer.findings(plain_text_document("note.txt", "0", "Date of service: 10/14/2026\n" + text))
+    assert all(f.qualifiers.historical for f in dated if f.concept == "resectable")
+
+
+def test_a_plan_dated_before_the_visit_is_no_plan_now(reviewer):
+    text = (
+        "Date of service: 10/14/2026\n"
+        "Re-excision was planned for 09/03/2026, but the pre-op PET/CT showed nine more foci across the trunk.\n"
+        "The disease is not resectable per the tumor board.\n"
+    )
+    findings = reviewer.findings(plain_text_document("note.txt", "0", text))
+    planned = [f for f in findings if f.concept == "resectable"]
+    assert planned and all(f.qualifiers.historical for f in planned)
+    assert planned[0].qualifiers.cues[-1].rule.endswith(".past_plan")
+    # a date still to come keeps the plan current
+    future = text.replace("09/03/2026", "11/13/2026")
+    assert any(not f.qualifiers.active() for f in reviewer.findings(plain_text_document("n.txt", "0", future))
+               if f.concept == "resectable")
+
+
+def test_an_ehr_header_row_with_a_date_field_dates_the_visit():
+    text = "Provider: Benedikt Aalto, MD  Visit type: Established patient  Date: 08/11/2026\nBoth nodules are resectable.\n"
+    from extractor.encounters import latest_visit
+
+    visit = latest_visit(text, RULE)
+    assert visit is not None and visit[0] == date(2026, 8, 11)
+
+
+def test_the_visit_date_of_a_quotation_may_come_from_the_printouts_banner(reviewer):
+    from extractor.encounters import mark_quoted_opinions
+
+    banner = "Samish Surgical Oncology | VANDERHEYDEN, RAYMOND J | MRN 5510-2277 | DOB 07/02/1965 | DOS 10/28/2026\n"
+    body = (
+        "Letter of Dr. Strzelecki, 04/09/2026:\n"
+        '"In my opinion his in-transit disease of the right thigh is not amenable to surgical resection at this time."\n'
+        "Both residual nodules are resectable with a single elliptical wide excision.\n"
+    )
+    clean = " " * len(banner) + body  # the banner is furniture: blanked in the text the rules read
+    findings = reviewer.findings(plain_text_document("note.txt", "0", body))
+    shifted = [f.model_copy(update={"start": f.start + len(banner), "end": f.end + len(banner)}) for f in findings]
+    assert not any(f.qualifiers.historical for f in mark_quoted_opinions(shifted, clean, RULE))
+    marked = mark_quoted_opinions(shifted, clean, RULE, banner + body)
+    assert all(f.qualifiers.historical for f in marked if f.concept == "unresectable")
+
+
+def test_a_printout_dated_only_in_its_banner_can_be_stale():
+    from extractor.encounters import mark_stale_documents
+    from models import Finding
+
+    banner = "Alaska Surgical Oncology | Clinic Note | DOB 02/11/1955 | DOS 05/06/2024\n"
+    body = "Reason: new nodules R arm 8 weeks after in-transit excision\n"
+    old_clean, old_printed = " " * len(banner) + body, banner + body  # the banner is furniture: blank in the clean text
+    new = "Date of service: 11/16/2026\nPartial response to T-VEC.\n"
+    start = old_clean.index("new nodules")
+    progression = Finding(concept="progression", rule="t", document="old.pdf", start=start, end=start + 11,
+                          matched_text="new nodules", sentence_start=start, sentence_end=len(old_clean) - 1,
+                          sentence=body.strip(), page=1)
+    unmarked, _ = mark_stale_documents([[progression], []], [old_clean, new], RULE)
+    assert not unmarked[0].qualifiers.historical  # undated as far as its own lines go
+    marked, _ = mark_stale_documents([[progression], []], [old_clean, new], RULE, [old_printed, new])
+    assert marked[0].qualifiers.historical and "DOS 05/06/2024" in marked[0].qualifiers.cues[-1].text
+
+
+def test_an_opinion_said_to_hold_still_is_current_whatever_old_dates_it_recounts(reviewer):
+    text = (
+        "Date of service: 11/16/2026\n"
+        "02/18/2026 - Dr. Feldkamp consult. Her note from that visit reads: \"Three small clustered in-transit "
+        'nodules within 4 cm of the graft, all amenable to excision under local anesthesia."\n'
+        "The disease remains unresectable; the excision recommendation from 02/2026 was superseded on 05/06/2026.\n"
+    )
+    findings = reviewer.findings(plain_text_document("note.txt", "0", text))
+    assert any(not f.qualifiers.active() for f in findings if f.concept == "unresectable")
+    # and so the quoted old opinion is the past
+    assert all(f.qualifiers.historical for f in findings if f.concept == "resectable")
+    # said without 'remains', the sentence recounts only old dates: what was thought then
+    then = reviewer.findings(plain_text_document("n.txt", "0", text.replace("remains", "was")))
+    assert all(f.qualifiers.historical for f in then if f.concept == "unresectable")

@@ -266,3 +266,14 @@ def test_the_requirements_of_a_criterion_take_turns_citing_up_to_the_cap():
 def test_a_melanoma_newly_diagnosed_now_puts_a_recurrence_after_surgery_in_doubt():
     doubted = determine(ELIGIBLE + [finding("first_presentation", at=60)], POLICY, INITIAL).criterion("recurrent_after_surgery")
     assert doubted.status == "insufficient" and doubted.conflict and "newly diagnosed" in doubted.reason
+
+
+def test_disease_persisting_at_a_positive_margin_puts_a_recurrence_after_surgery_in_doubt():
+    det = determine(ELIGIBLE + [finding("persistent_disease", at=60)], POLICY, INITIAL)
+    result = det.criterion("recurrent_after_surgery")
+    assert result.status == "insufficient" and result.conflict and "positive margin" in result.reason
+    assert any(e.concept == "persistent_disease" and e.stance == "contradicts" for e in result.evidence)
+    assert det.suggested_outcome == "insufficient_documentation"
+    # persistence that the notes deny is no doubt at all
+    denied = determine(ELIGIBLE + [finding("persistent_disease", at=60, negated=True)], POLICY, INITIAL)
+    assert denied.criterion("recurrent_after_surgery").status == "met"

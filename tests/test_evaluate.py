@@ -12,15 +12,27 @@ from app.cli import main
 from app.evaluate import evaluate_cases, report as figures_of, score
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_notes"
-# The issue 3 targets, held on the dev cases the rules have been worked from (d01-d223, sessions 1-7).
+# The issue 3 targets, held on the whole dev split: the cases the rules are worked from. Sessions 1-7 wrote d01-d223;
+# d224-d307 were written blind by other authors in sessions 8 and 9 and measured on first contact (figures below),
+# then worked from like the rest.
 TARGETS = {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.90}
-TARGET_DEV_CASES = {f"d{n:02d}" for n in range(1, 224)}
-# Dev cases written blind in a later session enter as a ratchet at their measured figures, like a held set, until rules
-# worked from them bring them to the targets. Session 8 (2026-11-24): d224-d259 on first contact 66.7% outcome, 91.2%
-# criterion, 89.1% evidence, 3 wrong meets_criteria; at the session's end 77.8% / 94.0% / 89.4%, none wrongly met.
+TARGET_DEV_CASES = {f"d{n:02d}" for n in range(1, 308)}
+# Each later dev set also keeps the figures it has reached, so a rule change cannot quietly trade one set for another.
+# First contact: d224-d259 (session 8) 66.7% outcome / 91.2% criterion / 89.1% evidence, 3 wrong meets_criteria;
+# session 9, with the rules of the session's start (dd6439a): d260-d277 72.2 / 93.5 / 86.1, none wrongly met;
+# d278-d295 66.7 / 91.7 / 79.7, 1 wrong meet (d278-d283 66.7 / 94.4 / 82.4 with that one; d284-d289 66.7 / 94.4 /
+# 82.9; d290-d295 66.7 / 86.1 / 73.1); d296-d307 58.3 / 93.1 / 83.2, 2 wrong meets. With the rules as they stood when each arrived
+# (written from the earlier sets, before reading these): d260-d277 83.3 / 95.4 / 88.3; d278-d283 83.3 / 97.2 / 86.5;
+# d284-d289 66.7 / 94.4 / 88.2; d290-d295 50.0 / 88.9 / 74.6 (1 wrong meet); d296-d307 83.3 / 97.2 / 89.3 (1).
 DEV_RATCHETS = {
     "d224-d259": ({f"d{n}" for n in range(224, 260)},
-                  {"outcome_accuracy": 0.77, "criterion_accuracy": 0.93, "evidence_hit_rate": 0.89}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.90}),
+    "d260-d277": ({f"d{n}" for n in range(260, 278)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.90}),
+    "d278-d295": ({f"d{n}" for n in range(278, 296)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.86}),
+    "d296-d307": ({f"d{n}" for n in range(296, 308)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.89}),
 }
 # The held-out split is never read while writing rules. Each ratchet holds the cases it was measured on to the figures
 # they have now (see the closing notes); they are below the targets: raise them only by improving rules on dev.
@@ -33,16 +45,16 @@ HELD_RATCHETS = {
     "h23-h25": ({f"h{n:02d}" for n in range(23, 26)},
                 {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.96}),
     "h26-h28": ({f"h{n:02d}" for n in range(26, 29)},
-                {"outcome_accuracy": 0.33, "criterion_accuracy": 0.88, "evidence_hit_rate": 0.92}),
+                {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.96}),
     "h29-h34": ({f"h{n:02d}" for n in range(29, 35)},
                 {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.86}),
     "h35-h38": ({f"h{n:02d}" for n in range(35, 39)},
                 {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.88}),
     "h39-h41": ({f"h{n:02d}" for n in range(39, 42)},
-                {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.87}),
+                {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.93}),
     # session 5 (2026-11-24), measured on first contact and again at the session's end
     "h42-h45": ({f"h{n:02d}" for n in range(42, 46)},
-                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.82}),
+                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.84}),
     "h46-h49": ({f"h{n:02d}" for n in range(46, 50)},
                 {"outcome_accuracy": 0.75, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.90}),
     "h50-h54": ({f"h{n:02d}" for n in range(50, 55)},
@@ -52,20 +64,29 @@ HELD_RATCHETS = {
     "h55-h60": ({f"h{n:02d}" for n in range(55, 61)},
                 {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.97}),
     "h61-h66": ({f"h{n:02d}" for n in range(61, 67)},
-                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.78}),
+                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.81}),
     # session 7 (2026-11-24): measured on first contact (83.3% / 94.4% / 86.7%, no wrong meets), and at the end of
     # the session (100% / 100% / 91.7%); the session also raised the evidence of h29-h49 and h61-h66
     "h67-h72": ({f"h{n:02d}" for n in range(67, 73)},
                 {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.91}),
     # session 7: measured on first contact (83.3% / 91.7% / 85.3%, one wrong meets_criteria)
     "h73-h78": ({f"h{n:02d}" for n in range(73, 79)},
-                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.85}),
+                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.85}),
     # session 8: measured on first contact at the session's end (h79-h84 50% / 91.7% / 91.7%, h85-h90 83.3% / 97.2% /
     # 90.6%, one wrong meets_criteria each)
     "h79-h84": ({f"h{n:02d}" for n in range(79, 85)},
-                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.91}),
+                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.93}),
     "h85-h90": ({f"h{n:02d}" for n in range(85, 91)},
                 {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.90}),
+    # session 9: first contact with the rules of the session's start (dd6439a) h91-h96 83.3% / 94.4% / 93.9%, h97-h102
+    # 33.3 / 88.9 / 90.5 with one wrong meets_criteria, h103-h106 50.0 / 91.7 / 80.0; with the rules as they stood when
+    # each arrived (written from dev only) h91-h96 100 / 97.2 / 95.4, h97-h102 83.3 / 97.2 / 92.1, none wrongly met
+    "h91-h96": ({f"h{n:02d}" for n in range(91, 97)},
+                {"outcome_accuracy": 0.95, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.96}),
+    "h97-h102": ({f"h{n:02d}" for n in range(97, 103)},
+                 {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.92}),
+    "h103-h106": ({f"h{n:02d}" for n in range(103, 107)},
+                  {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.82}),
 }
 
 
@@ -141,17 +162,18 @@ def test_held_cases_hold_their_measured_floors(results, name):
 
 
 @pytest.mark.parametrize(
-    "name", ["h01-h14", "h15-h22", "h23-h25", "h29-h34", "h35-h38", "h46-h49", "h50-h54", "h55-h60", "h61-h66", "h67-h72"]
+    "name", ["h01-h14", "h15-h22", "h23-h25", "h26-h28", "h29-h34", "h35-h38", "h39-h41", "h46-h49", "h50-h54", "h55-h60",
+             "h61-h66", "h67-h72", "h79-h84", "h91-h96", "h97-h102", "h103-h106"]
 )
 def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
 
 
-# issue 3 open: measured 2026-11-24 (sessions 4, 5, 7 and 8), one case each of h26-h28, h39-h41, h42-h45, h73-h78,
-# h79-h84 and h85-h90 is wrongly pre-filled meets_criteria. When a rule written from dev fixes one, its test XPASSes
-# and fails: move that set above.
+# issue 3 open: measured 2026-11-24 (session 9), one case each of h42-h45, h73-h78 and h85-h90 is wrongly pre-filled
+# meets_criteria (session 9's rules, written from dev, ended those of h26-h28, h39-h41 and h79-h84). When a rule written
+# from dev fixes one, its test XPASSes and fails: move that set above.
 @pytest.mark.xfail(strict=True, reason="issue 3 open: wrongly pre-filled meets_criteria in this held set")
-@pytest.mark.parametrize("name", ["h26-h28", "h39-h41", "h42-h45", "h73-h78", "h79-h84", "h85-h90"])
+@pytest.mark.parametrize("name", ["h42-h45", "h73-h78", "h85-h90"])
 def test_the_later_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
 

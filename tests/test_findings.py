@@ -121,6 +121,13 @@ def test_no_recurrence_here(reviewer, text):
     "He was referred for wide local excision.",
     "He declined wide local excision at diagnosis.",
     "She is scheduled for wide local excision next week.",
+    "She referred him to Spokane Valley Surgical Oncology for WLE + SLNB; pt declined, never went.",
+    "Was ref'd to Seattle for WLE + SLNB -> pt declined.",
+    "A wide local excision with axillary sentinel node biopsy was booked for 12/18/2025.",
+    "Clearing this would take a wide scalp resection incl outer table of skull and L neck dissection.",
+    "Needs WLE with graft + SLNB.",
+    "12/2025: right ilioinguinal lymphadenectomy offered; patient declined.",
+    "Dr. Fenwick considers all of it resectable: WLE of the primary and satellite field with a graft.",
 ])
 def test_a_surgery_not_done_is_no_prior_surgery(reviewer, text):
     assert not affirmed(reviewer, text, "prior_surgery"), text
@@ -148,6 +155,52 @@ def test_a_specialty_name_or_another_cancers_surgery_is_not_the_melanomas(review
 
 def test_never_surgically_excised_is_no_prior_surgery(reviewer):
     assert affirmed(reviewer, "The lesion was never surgically excised.", "no_prior_surgery")
+
+
+@pytest.mark.parametrize("text", [
+    "44 y.o. woman with a never-excised, ulcerated nodular melanoma of the L forearm.",
+    "Nodular melanoma of the L forearm (punch biopsy only, 11/2025).",
+    "Dx on shave bx only in 01/2026.",
+    "She has only had a punch biopsy of the primary.",
+])
+def test_a_primary_only_ever_biopsied_had_no_surgery(reviewer, text):
+    assert affirmed(reviewer, text, "no_prior_surgery"), text
+    assert not affirmed(reviewer, text, "prior_surgery"), text
+
+
+def test_a_denial_of_resectability_right_before_the_word_says_unresectable(reviewer):
+    text = "Dr. B reviewed the CT and does not consider her disease resectable: the mass encases the axillary vein."
+    found = [f for f in reviewer.findings(plain_text_document("note.txt", "0", text)) if f.concept == "unresectable"]
+    assert found and not found[0].qualifiers.active()
+    assert found[0].rule == "resectable.word.1.denied" and found[0].qualifiers.cues  # the denial explains it
+    # a denial in another clause, or a refusal, says nothing of resectability
+    assert not affirmed(reviewer, "Although she is not keen on surgery, the lesion is resectable.", "unresectable")
+    assert not affirmed(reviewer, "He does not want surgery; the lesion is not resectable per his choice.", "unresectable")
+
+
+def test_a_drugs_label_is_no_statement_about_the_patient(reviewer):
+    text = "I explained that T-VEC is labeled for unresectable melanoma recurrent after surgery."
+    assert not affirmed(reviewer, text, "unresectable")
+
+
+@pytest.mark.parametrize("text, concept", [
+    ("Renewal requested so that T-VEC can be resumed after surgery to any new in-transit lesions.", "progression"),
+    ("Contraception: IUD in place; counseled on avoiding pregnancy during therapy.", "pregnancy"),
+])
+def test_what_may_come_is_hypothetical(reviewer, text, concept):
+    found = [f for f in reviewer.findings(plain_text_document("note.txt", "0", text)) if f.concept == concept]
+    assert found and all(f.qualifiers.hypothetical for f in found)
+
+
+def test_no_longer_denies_only_the_words_right_after_it(reviewer):
+    text = (
+        "The board agreed that the disease is no longer amenable to surgical resection, given fourteen nodules, "
+        "and excision is not recommended."
+    )
+    # 'no longer amenable to surgical resection' denies resectability (so states unresectability); it does not reach
+    # 'excision is not recommended'
+    assert affirmed(reviewer, text, "unresectable") == ["amenable to surgical resection", "excision is not recommended"]
+    assert not affirmed(reviewer, text, "resectable")
 
 
 def test_soap_headings_make_sections(reviewer):
@@ -432,3 +485,66 @@ def test_a_melanoma_newly_diagnosed_now_is_its_first_presentation(reviewer):
     assert not [c for c in concepts(reviewer, told_of_the_past) if c[0] == "first_presentation"]
     recurrence = "Newly diagnosed in-transit recurrence of melanoma, L leg.\n"
     assert not [c for c in concepts(reviewer, recurrence) if c[0] == "first_presentation"]
+
+
+@pytest.mark.parametrize("text", [
+    "Persistent lentigo maligna melanoma of the cheek after two excisions with positive margins; new papules at the scar.",
+    "Consistent with persistent melanoma (residual disease from the incompletely excised lentigo maligna melanoma).",
+])
+def test_disease_left_at_a_positive_margin_is_persistent_not_recurrent(reviewer, text):
+    assert affirmed(reviewer, text, "persistent_disease"), text
+
+
+@pytest.mark.parametrize("text", [
+    "Final pathology showed residual melanoma to a depth of 2.1 mm, margins negative.",
+    "In contrast to February, the residual disease is now resectable with 1 cm margins.",
+])
+def test_residual_melanoma_in_a_clear_excision_or_a_response_is_not_persistent_disease(reviewer, text):
+    assert not affirmed(reviewer, text, "persistent_disease"), text
+
+
+@pytest.mark.parametrize("text", [
+    "Per tumor board 09/23/2026, surgery is off the table: the disease is too extensive for excision.",
+    "Surgical oncology: disease extent precludes a surgical approach short of forequarter amputation.",
+    "She has diffuse dermal disease beyond what can be excised.",
+    "I cannot excise this pattern of disease with a reasonable margin.",
+    "The only operation that would remove all of the disease is a hip-level amputation, which I do not recommend.",
+    "Surgical clearance of the whole field would in practice require a forequarter amputation.",
+    "Not a candidate for Mohs/staged excision or further wide excision.",
+    "Not an operative candidate per Dr. Roebuck (surg onc) - extent of scalp disease.",
+    "Hepatobiliary surgery does not consider him a resection candidate.",
+    "Surgery is no longer a reasonable option: the nodules span the whole forearm.",
+    "Head and neck surgery considers him not a candidate for resection, which would require free-flap reconstruction.",
+])
+def test_more_ways_surgeons_say_the_disease_cannot_be_operated_on(reviewer, text):
+    assert affirmed(reviewer, text, "unresectable"), text
+
+
+def test_not_fit_for_general_anesthesia_alone_is_not_unresectable(reviewer):
+    # the lesions may still come out under local anesthesia
+    assert not affirmed(reviewer, "He is not a candidate for general anesthesia (EF 25%).", "unresectable")
+
+
+@pytest.mark.parametrize("text, concept, qualifier", [
+    ("Whether the primary site was ever re-excised is therefore unknown.", "prior_surgery", "uncertain"),
+    ("Dermatology biopsied two lesions because of concern for melanoma (dark color).", "melanoma", "uncertain"),
+    ("Will start fulvestrant plus abemaciclib after discussing neutropenia and diarrhea.", "immunocompromised",
+     "hypothetical"),
+    ("Admitted 09/03/2026 with immune myocarditis, high-dose steroids, tapered off 10/14/2026.", "immunocompromised",
+     "historical"),
+    ("In an injected lesion, necrosis or fibrotic regression would favor a treatment effect.", "response",
+     "hypothetical"),
+])
+def test_questions_concerns_counseling_and_ended_courses_are_qualified(reviewer, text, concept, qualifier):
+    found = [f for f in reviewer.findings(plain_text_document("note.txt", "0", text)) if f.concept == concept]
+    assert found and all(getattr(f.qualifiers, qualifier) for f in found), text
+
+
+def test_a_records_request_for_an_operation_is_no_operation(reviewer):
+    text = "Will keep trying to obtain the Magic Valley Dermatology records (any re-excision note or pathology)."
+    assert not affirmed(reviewer, text, "prior_surgery")
+
+
+def test_a_denied_list_of_operations_is_denied_whole(reviewer):
+    text = "She has never had an excision, wide local excision, or any lymph node surgery."
+    assert affirmed(reviewer, text, "no_prior_surgery") and not affirmed(reviewer, text, "prior_surgery")

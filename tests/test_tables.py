@@ -6,7 +6,13 @@ from datetime import date
 
 from extractor.document import plain_text_document
 from extractor.rules_loader import default_rules
-from extractor.tables import first_dose_date, sum_findings, table_findings
+from extractor.tables import (
+    first_dose_date,
+    in_visit_table_header,
+    sum_findings,
+    table_findings,
+    visit_table_findings,
+)
 
 RULE = default_rules().tables
 
@@ -190,3 +196,85 @@ def test_a_table_marking_the_first_dose_after_an_earlier_baseline_measures_from_
     assert {f.concept for f in table_findings(plain, RULE)} == {"response"}
     assert first_dose_date(plain, RULE) is None
     assert any(not f.qualifiers.active() for f in reviewer.findings(plain) if f.concept == "response")
+
+
+def visit_findings(text: str):
+    return visit_table_findings(plain_text_document("note.txt", "0", text), RULE)
+
+
+VISIT_TABLE = (
+    "Lesion log (longest diameter, mm)\n"
+    "Date  Tx #  ITM-1 L mid  ITM-2 L ant  ITM-3 L distal  New lesions  Conc (PFU/mL)  Vol (mL)  By\n"
+    "12/11/2025  1  12 x 10  9 x 7  8 x 8  -  10^6  2.0  TM\n"
+    "02/12/2026  5  11 x 9  7 x 6  8 x 7  none  10^8  2.0  TM\n"
+    "08/27/2026  17  5 x 4  not palpable  6 x 5  none  10^8  1.0  TM\n"
+    "11/09/2026  22  4 x 3  not palpable  5 x 4  none  10^8  1.0  TM\n"
+)
+
+
+def test_a_table_with_a_row_per_visit_is_measured_from_the_first_visit_to_the_last():
+    found = visit_findings(VISIT_TABLE)
+    assert {f.concept for f in found} == {"response"}
+    # the dose number, the concentration, the volume and the initials are no sizes: 12+9+8 = 29 mm -> 4+0+5 = 9 mm
+    assert "29 mm" in found[0].matched_text and "9 mm" in found[0].matched_text and "-69%" in found[0].matched_text
+    assert [f.sentence[:10] for f in found] == ["12/11/2025", "11/09/2026"]
+
+
+def test_a_visit_tables_column_names_tell_no_progression(reviewer):
+    document = plain_text_document("note.txt", "0", VISIT_TABLE)
+    told = [f for f in reviewer.findings(document) if f.concept == "progression"]
+    assert told == []
+    header_start = VISIT_TABLE.index("Date  Tx #")
+    fake = reviewer.findings(plain_text_document("n.txt", "0", "There are new lesions on the calf.\n"))[0]
+    in_header = fake.model_copy(update={"start": header_start + 50, "end": header_start + 61})
+    assert in_visit_table_header([in_header], document, RULE) == []
+
+
+def test_a_visit_table_with_a_sum_column_reads_the_sum_and_progression_counts_from_the_smallest_sum():
+    text = (
+        "Date | T1 | T2 | T3 | Sum | New lesions\n"
+        "04/08/2026 | 16 | 8 | 12 | 36 | none (baseline)\n"
+        "07/01/2026 | 9 | 5 | 6 | 20 | none\n"
+        "10/15/2026 | 22 | 11 | 14 | 47 | 7 thigh nodules\n"
+    )
+    found = visit_findings(text)
+    assert {f.concept for f in found} == {"progression"}
+    assert "20 mm at its smallest" in found[0].matched_text
+    # a flare that settles is no progression: the last visit decides
+    settled = text.replace("10/15/2026 | 22 | 11 | 14 | 47", "10/15/2026 | 4 | 0 | 3 | 7")
+    assert {f.concept for f in visit_findings(settled)} == {"response"}
+
+
+def test_a_row_whose_cells_ran_together_still_gives_its_sum_from_the_end():
+    text = (
+        "Date  A L preauricular  B L tragus  C L temple  D parotid node  Sum  New lesions\n"
+        "04/07/2026  21  8  12  18  59  n/a\n"
+        "(baseline, C1)\n"
+        "07/14/2026 (C8)  15  5  7  15  42  none\n"
+        "10/20/2026 (C14)  8  not palpable, 0 not palpable, 0  11  19  none\n"
+    )
+    found = visit_findings(text)
+    assert {f.concept for f in found} == {"response"} and "19 mm (10/20/2026)" in found[0].matched_text
+
+
+def test_a_table_of_laboratory_values_by_date_is_no_lesion_table():
+    labs = "Date  ALT  AST  Cr  WBC\n09/15/2026  112  74  1.4  5.6\n10/20/2026  40  30  1.2  5.1\n"
+    assert visit_findings(labs) == []
+
+
+def test_a_new_lesion_in_a_lesion_table_that_is_gone_now_is_no_progression_now(reviewer):
+    text = (
+        "MEASUREMENTS (bidimensional, mm):\n"
+        "Lesion  05/07/2026 baseline  06/11/2026  08/20/2026  10/29/2026\n"
+        "C1 chest wall  9 x 8  9 x 8  4 x 4  not palpable\n"
+        "C2 chest wall  14 x 11  15 x 12  9 x 7  6 x 5\n"
+        "New nodule above C1  -  4 x 4  not palpable  not palpable\n"
+    )
+    document = plain_text_document("note.txt", "0", text)
+    progression = [f for f in reviewer.findings(document) if f.concept == "progression"]
+    assert progression and all(f.qualifiers.historical for f in progression)
+    assert progression[0].qualifiers.cues[-1].text == "not palpable"
+    # the same lesion still there at the last measure is progression now
+    still = text.replace("not palpable  not palpable\n", "5 x 4  6 x 5\n")
+    assert any(not f.qualifiers.active() for f in reviewer.findings(plain_text_document("n.txt", "0", still))
+               if f.concept == "progression")
