@@ -4,7 +4,6 @@ sentence, page and boxes). ``process`` computes; nothing is written back onto th
 from __future__ import annotations
 
 import re
-
 from bisect import bisect_right
 
 from spacy.language import Language
@@ -27,11 +26,13 @@ from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
 from extractor.nearby import denial_ok, sentence_bounds
 from extractor.tables import (
     in_visit_table_header,
+    lesion_tables,
     mark_gone_table_lesions,
     mark_pre_treatment_response,
     sum_findings,
     table_findings,
     visit_table_findings,
+    visit_tables,
 )
 from models import Box, Cue, Finding, Qualifiers
 
@@ -286,10 +287,11 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
     for _name, component in nlp.pipeline:
         doc = component(doc)
     findings = process(doc, document, rules)
-    findings = in_visit_table_header(findings, document, rules.tables)
-    findings += table_findings(document, rules.tables) + sum_findings(document, rules.tables)
-    findings += visit_table_findings(document, rules.tables)
-    findings = mark_gone_table_lesions(findings, document, rules.tables)
+    tables, visits = lesion_tables(document.clean_text, rules.tables), visit_tables(document.clean_text, rules.tables)
+    findings = in_visit_table_header(findings, visits)
+    findings += table_findings(document, rules.tables, tables) + sum_findings(document, rules.tables)
+    findings += visit_table_findings(document, rules.tables, visits)
+    findings = mark_gone_table_lesions(findings, document, rules.tables, tables)
     findings = mark_pre_treatment_response(findings, document, rules.tables)
     findings = mark_earlier_visits(findings, document.clean_text, rules.encounters)
     findings = mark_old_dated_statements(findings, document.clean_text, rules.encounters)

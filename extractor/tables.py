@@ -91,12 +91,19 @@ def _declared_unit(text: str, lines: list[tuple[int, int]], header: int, title_w
     return None
 
 
-def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[Finding]:
+# A lesion table's measured rows: (line span, size then, size now).
+LesionRows = list[tuple[tuple[int, int], float, float]]
+
+
+def table_findings(
+    document: TextDocument, rule: MeasurementTableRule, tables: list[LesionRows] | None = None
+) -> list[Finding]:
     """For each table whose header names a baseline column, one finding per measured row: concept ``response``
-    (or ``progression``) when the table's summed change crosses the rule's thresholds."""
+    (or ``progression``) when the table's summed change crosses the rule's thresholds. ``tables``: the document's
+    ``lesion_tables``, when already read."""
     text = document.clean_text
     findings: list[Finding] = []
-    for rows in _lesion_tables(text, rule):
+    for rows in lesion_tables(text, rule) if tables is None else tables:
         if len(rows) >= rule.min_rows:
             baseline = sum(r[1] for r in rows)
             current = sum(r[2] for r in rows)
@@ -111,7 +118,7 @@ def table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[F
     return findings
 
 
-def _lesion_tables(text: str, rule: MeasurementTableRule) -> list[list[tuple[tuple[int, int], float, float]]]:
+def lesion_tables(text: str, rule: MeasurementTableRule) -> list[LesionRows]:
     """The measured rows (line span, size then, size now) of each table whose header names a baseline column or
     dates its columns ('Lesion  05/07/2026 baseline  06/11/2026')."""
     lines: list[tuple[int, int]] = []
@@ -119,7 +126,7 @@ def _lesion_tables(text: str, rule: MeasurementTableRule) -> list[list[tuple[tup
     for line in text.split("\n"):
         lines.append((start, start + len(line)))
         start += len(line) + 1
-    tables = []
+    tables: list[LesionRows] = []
     baseline_column = _words(tuple(rule.baseline_words))
     dated_header_word = _words(tuple(rule.dated_header_words))
     i = 0
@@ -160,13 +167,15 @@ def _lesion_tables(text: str, rule: MeasurementTableRule) -> list[list[tuple[tup
     return tables
 
 
-def mark_gone_table_lesions(findings: list[Finding], document: TextDocument, rule: MeasurementTableRule) -> list[Finding]:
+def mark_gone_table_lesions(
+    findings: list[Finding], document: TextDocument, rule: MeasurementTableRule, tables: list[LesionRows] | None = None
+) -> list[Finding]:
     """A lesion table's row naming a lesion that appeared ('New nodule above C1  -  4x4  not palpable') whose latest
     measure is 0 tells of a lesion come and gone: its progression is of then (cue: the row's last 'gone' cell)."""
     text = document.clean_text
     gone = _words(rule.resolved_words)
     spans = []
-    for rows in _lesion_tables(text, rule):
+    for rows in lesion_tables(text, rule) if tables is None else tables:
         for (a, b), _before, after in rows:
             cells = list(gone.finditer(text, a, b))
             if after == 0.0 and cells:
@@ -343,9 +352,9 @@ class VisitTable:
 
 def visit_tables(text: str, rule: MeasurementTableRule) -> list[VisitTable]:
     """The tables whose header's first cell names the visit ('Date | L1 | L2 | Sum') and whose rows open with dates."""
-    header_word = re.compile(r"[ \t]*(?:" + "|".join(map(re.escape, rule.visit_header_words)) + r")\b", re.I)
     if not rule.visit_header_words:
         return []
+    header_word = re.compile(r"[ \t]*(?:" + "|".join(map(re.escape, rule.visit_header_words)) + r")\b", re.I)
     lines: list[tuple[int, int]] = []
     start = 0
     for line in text.split("\n"):
@@ -451,13 +460,15 @@ def _counts_doses(table: VisitTable, rows: list[list[str] | None], k: int, rule:
     return (by_day[0][2].isdigit() and int(by_day[0][2]) <= 2) or numbers == sorted(numbers)
 
 
-def visit_table_findings(document: TextDocument, rule: MeasurementTableRule) -> list[Finding]:
+def visit_table_findings(
+    document: TextDocument, rule: MeasurementTableRule, tables: list[VisitTable] | None = None
+) -> list[Finding]:
     """For each table with a row per visit: ``response`` when the latest visit's sum is down from the earliest's by
     the rule's share, ``progression`` when it is up from the smallest sum by the rule's share and millimetres; the
     finding is drawn on the earliest and the latest rows."""
     text = document.clean_text
     findings: list[Finding] = []
-    for table in visit_tables(text, rule):
+    for table in visit_tables(text, rule) if tables is None else tables:
         measures = _visit_measure(table, text[table.header[0] : table.header[1]], rule)
         if measures is None:
             continue
@@ -468,30 +479,29 @@ def visit_table_findings(document: TextDocument, rule: MeasurementTableRule) -> 
         if len(dated) < 2:
             continue
         (first_day, first_k, baseline), (last_day, last_k, current) = dated[0], dated[-1]
-        nadir_day, _, nadir = min(dated[:-1], key=lambda x: x[2])
-        concept = why = None
-        if current - nadir >= rule.progression_min_mm and (not nadir or (current - nadir) / nadir >= rule.progression_change):
-            concept = "progression"
-            change = (current - nadir) / nadir if nadir else float("inf")
-            why = f"sum of lesion sizes {nadir:g} mm at its smallest ({nadir_day:%m/%d/%Y}) -> {current:g} mm ({last_day:%m/%d/%Y})"
-            since = min(dated[:-1], key=lambda x: x[2])[1]
+        nadir_day, nadir_k, nadir = min(dated[:-1], key=lambda x: x[2])
+        grown = current - nadir
+        if grown >= rule.progression_min_mm and (not nadir or grown / nadir >= rule.progression_change):
+            concept, since = "progression", nadir_k
+            why = f"sum of lesion sizes {nadir:g} mm at its smallest ({nadir_day:%m/%d/%Y})"
+            change = f"{grown / nadir:+.0%}" if nadir else None
         elif baseline and (current - baseline) / baseline <= rule.response_change:
-            concept = "response"
-            change = (current - baseline) / baseline
-            why = f"sum of lesion sizes {baseline:g} mm ({first_day:%m/%d/%Y}) -> {current:g} mm ({last_day:%m/%d/%Y})"
-            since = first_k
-        if concept is None:
+            concept, since = "response", first_k
+            why = f"sum of lesion sizes {baseline:g} mm ({first_day:%m/%d/%Y})"
+            change = f"{(current - baseline) / baseline:+.0%}"
+        else:
             continue
-        why = f"measured change {change:+.0%} across the visits: {why}" if change != float("inf") else why
+        why = f"{why} -> {current:g} mm ({last_day:%m/%d/%Y})"
+        why = f"measured change {change} across the visits: {why}" if change else why
         for k in sorted({since, first_k, last_k}):
             a, b, *_ = table.rows[k]
             findings.append(_row_finding(document, concept, rule.id, a, b, why))
     return findings
 
 
-def in_visit_table_header(findings: list[Finding], document: TextDocument, rule: MeasurementTableRule) -> list[Finding]:
+def in_visit_table_header(findings: list[Finding], tables: list[VisitTable]) -> list[Finding]:
     """A column name in a visit table's header ('New lesions') tells no progression or response: those findings go."""
-    headers = [t.header for t in visit_tables(document.clean_text, rule)]
+    headers = [t.header for t in tables]
     if not headers:
         return findings
     told = {"progression", "response", "stable"}

@@ -12,6 +12,7 @@ from extractor.tables import (
     sum_findings,
     table_findings,
     visit_table_findings,
+    visit_tables,
 )
 
 RULE = default_rules().tables
@@ -227,7 +228,7 @@ def test_a_visit_tables_column_names_tell_no_progression(reviewer):
     header_start = VISIT_TABLE.index("Date  Tx #")
     fake = reviewer.findings(plain_text_document("n.txt", "0", "There are new lesions on the calf.\n"))[0]
     in_header = fake.model_copy(update={"start": header_start + 50, "end": header_start + 61})
-    assert in_visit_table_header([in_header], document, RULE) == []
+    assert in_visit_table_header([in_header], visit_tables(VISIT_TABLE, RULE)) == []
 
 
 def test_a_visit_table_with_a_sum_column_reads_the_sum_and_progression_counts_from_the_smallest_sum():
