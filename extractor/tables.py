@@ -118,14 +118,19 @@ def table_findings(
     return findings
 
 
+def _line_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each line of the text."""
+    spans, start = [], 0
+    for line in text.split("\n"):
+        spans.append((start, start + len(line)))
+        start += len(line) + 1
+    return spans
+
+
 def lesion_tables(text: str, rule: MeasurementTableRule) -> list[LesionRows]:
     """The measured rows (line span, size then, size now) of each table whose header names a baseline column or
     dates its columns ('Lesion  05/07/2026 baseline  06/11/2026')."""
-    lines: list[tuple[int, int]] = []
-    start = 0
-    for line in text.split("\n"):
-        lines.append((start, start + len(line)))
-        start += len(line) + 1
+    lines = _line_spans(text)
     tables: list[LesionRows] = []
     baseline_column = _words(tuple(rule.baseline_words))
     dated_header_word = _words(tuple(rule.dated_header_words))
@@ -355,11 +360,7 @@ def visit_tables(text: str, rule: MeasurementTableRule) -> list[VisitTable]:
     if not rule.visit_header_words:
         return []
     header_word = re.compile(r"[ \t]*(?:" + "|".join(map(re.escape, rule.visit_header_words)) + r")\b", re.I)
-    lines: list[tuple[int, int]] = []
-    start = 0
-    for line in text.split("\n"):
-        lines.append((start, start + len(line)))
-        start += len(line) + 1
+    lines = _line_spans(text)
     tables: list[VisitTable] = []
     i = 0
     while i < len(lines):
