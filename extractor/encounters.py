@@ -192,6 +192,19 @@ def mark_revised_opinions(
     return out
 
 
+def _sentence_dates(finding: Finding, text: str, dates: re.Pattern[str]) -> list[tuple[re.Match[str], date]]:
+    """The dates written in the finding's sentence, with their matches (offsets within the sentence)."""
+    sentence = text[finding.sentence_start : finding.sentence_end]
+    found = [(m, parse_date(m.group())) for m in dates.finditer(sentence)]
+    return [(m, when) for m, when in found if when is not None]
+
+
+def _date_cue(finding: Finding, match: re.Match[str], rule_id: str) -> Cue:
+    """A historical cue on a date of the finding's sentence."""
+    start = finding.sentence_start + match.start()
+    return Cue(qualifier="historical", text=match.group(), start=start, end=start + len(match.group()), rule=rule_id)
+
+
 def mark_past_plans(findings: list[Finding], text: str, rule: EncounterRule) -> list[Finding]:
     """A planned operation whose sentence dates it wholly before the note's visit is a plan of then: historical, its
     first date the cue."""
@@ -202,14 +215,9 @@ def mark_past_plans(findings: list[Finding], text: str, rule: EncounterRule) -> 
     out = []
     for f in findings:
         if f.rule in rule.past_plan_rules and not f.qualifiers.historical:
-            sentence = text[f.sentence_start : f.sentence_end]
-            found = [(m, parse_date(m.group())) for m in dates.finditer(sentence)]
-            found = [(m, when) for m, when in found if when is not None]
+            found = _sentence_dates(f, text, dates)
             if found and all(when < visit[0] for _m, when in found):
-                m = found[0][0]
-                start = f.sentence_start + m.start()
-                f = f.qualified(Cue(qualifier="historical", text=m.group(), start=start, end=start + len(m.group()),
-                                    rule=f"{rule.id}.past_plan"))
+                f = f.qualified(_date_cue(f, found[0][0], f"{rule.id}.past_plan"))
         out.append(f)
     return out
 
@@ -310,14 +318,10 @@ def mark_old_dated_statements(
         sentence = text[finding.sentence_start : finding.sentence_end]  # furniture (a DOB banner) blanked
         if still is not None and still.search(sentence):
             continue  # 'the disease remains unresectable; the 02/2026 recommendation was superseded'
-        found = [(m, parse_date(m.group())) for m in dates.finditer(sentence)]
-        found += [(m, _month_date(m, visit[0])) for m in months.finditer(sentence)]
-        found = [(m, when) for m, when in found if when is not None]
+        found = _sentence_dates(finding, text, dates)
+        found += [(m, when) for m in months.finditer(sentence) if (when := _month_date(m, visit[0])) is not None]
         if found and all((visit[0] - when).days >= rule.dated_statement_days for _m, when in found):
-            m = found[0][0]
-            start = finding.sentence_start + m.start()
-            old[k] = Cue(qualifier="historical", text=m.group(), start=start, end=start + len(m.group()),
-                         rule=f"{rule.id}.dated_statement")
+            old[k] = _date_cue(finding, found[0][0], f"{rule.id}.dated_statement")
     opposite = {o.old: o.new for o in rule.revised_opinions if not o.recount_cues}
     current_now = current_elsewhere | {
         f.concept for k, f in enumerate(findings) if k not in old and _current(f, f.concept)
