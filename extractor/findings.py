@@ -29,6 +29,7 @@ from extractor.tables import (
     lesion_tables,
     mark_gone_table_lesions,
     mark_pre_treatment_response,
+    prose_size_findings,
     sum_findings,
     table_findings,
     visit_table_findings,
@@ -189,6 +190,11 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
                 "concept": meta.negated_means, "rule": f"{meta.id}.denied",
                 "qualifiers": denied.qualifiers.model_copy(update={"negated": False}),
             }))
+    for told in prose_size_findings(document, rules.tables):  # a lesion's size change told in a sentence
+        section = by_start.at(told.start)
+        told = told.model_copy(update={"section": section[2] if section else None})
+        cue = _section_cue(section, told.concept)
+        findings.append(told if cue is None else told.qualified(cue))
     findings.extend(section_findings(document, sections, rules.sections_not_done))
     return findings
 

@@ -210,6 +210,12 @@ class MeasurementTableRule(_Strict):
     resolved_words: tuple[str, ...] = Field(
         default=(), description="a cell saying the lesion is gone (size 0) in a table that declares its unit"
     )
+    prose_lesion_words: tuple[str, ...] = Field(
+        default=(), description="words naming a lesion in a line of prose whose size change is read ('nodule')"
+    )
+    prose_excluded_words: tuple[str, ...] = Field(
+        default=(), description="words of a line of prose whose figures measure no lesion's size ('margin', 'Breslow')"
+    )
     sum_words: tuple[str, ...] = Field(
         default=(), description="names of a sum of lesion diameters followed in prose ('SLD 77 -> 48 -> 24 mm')"
     )

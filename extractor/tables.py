@@ -127,6 +127,10 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# a count of lesions in a cell ('Sum  5 lesions  40  44  39'): no size
+_COUNT = re.compile(r"\b\d+\s+(?:lesions?|nodules?|sites?|targets?|mets|metastases|deposits?)\b", re.I)
+
+
 def lesion_tables(text: str, rule: MeasurementTableRule) -> list[LesionRows]:
     """The measured rows (line span, size then, size now) of each table whose header names a baseline column or
     dates its columns ('Lesion  05/07/2026 baseline  06/11/2026')."""
@@ -155,7 +159,7 @@ def lesion_tables(text: str, rule: MeasurementTableRule) -> list[LesionRows]:
             if " ".join(line.lower().split()) == " ".join(header.split()) and rows:
                 j += 1  # the header printed again over the rest of the table, on the next page
                 continue
-            sizes = _sizes(_cells(line, keep), unit, rule)
+            sizes = _sizes(_cells(_COUNT.sub(lambda m: " " * len(m.group()), line), keep), unit, rule)
             if len(sizes) < 2:
                 if rows and (line.strip() == "" or _CONTINUATION.fullmatch(line.strip())):
                     j += 1  # a gap, or a cell's wrapped words ("axillary line") under its row
@@ -300,6 +304,68 @@ def sum_findings(document: TextDocument, rule: MeasurementTableRule) -> list[Fin
         line_start += len(text[line_start:line_end]) - len(text[line_start:line_end].lstrip())
         why = f"measured change {change:+.0%} in the sum of diameters"
         findings.append(_row_finding(document, concept, rule.id, line_start, line_end, why))
+    return findings
+
+
+# ---------------------------------------------------------------- one lesion's size change told in prose
+
+_PROSE_SIZE = r"(\d+(?:\.\d+)?)(?:\s*[x×]\s*\d+(?:\.\d+)?){0,2}\s*(mm|cm)?(?![\w%])"
+_PROSE_SIZE_UNIT = r"(\d+(?:\.\d+)?)(?:\s*[x×]\s*\d+(?:\.\d+)?){0,2}\s*(mm|cm)(?![\w%])"
+_PROSE_FILLER = r"(?:an?\s+|only\s+|about\s+|approximately\s+|~\s*|measures?\s+|measuring\s+)*"
+# (pattern, which group pair is before / after): 'from 18 to 6 mm'; 'previously 1.5 cm ... now a 2 mm papule';
+# 'now 3.1 cm, previously 1.8 cm'
+_PROSE_CHANGES = [
+    (re.compile(rf"\bfrom\s+{_PROSE_SIZE}[^\n.;\d]{{0,25}}?\s+to\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}", re.I), (1, 3)),
+    (re.compile(rf"\b(?:previously|formerly|originally|initially|baseline|measured|measuring|was)\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}"
+                rf"[^\n.;]{{0,60}}?\bnow\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}", re.I), (1, 3)),
+    (re.compile(rf"\bnow\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}[^\n.;\d]{{0,40}}?\b(?:previously|formerly|before|prior|was|from|versus|vs\.?)"
+                rf"\s+{_PROSE_FILLER}{_PROSE_SIZE}", re.I), (3, 1)),
+]
+_PERCENT_CHANGES = [
+    (re.compile(r"\b(?:decreased|decrease|reduction|reduced|down|shrank|shrunk|fell|smaller|regressed)\s+(?:by\s+)?(\d+(?:\.\d+)?)\s*%", re.I), -1),
+    (re.compile(r"\b(\d+(?:\.\d+)?)\s*%\s+(?:decrease|reduction|smaller|shrinkage|decline|regression)\b", re.I), -1),
+    (re.compile(r"\b(?:increased|increase|up|grew|grown|larger|enlarged|rose|risen)\s+(?:by\s+)?(\d+(?:\.\d+)?)\s*%", re.I), 1),
+    (re.compile(r"\b(\d+(?:\.\d+)?)\s*%\s+(?:increase|larger|growth|enlargement)\b", re.I), 1),
+]
+
+
+def _mm(number: str, unit: str | None, other_unit: str | None) -> float:
+    return float(number) * (10.0 if (unit or other_unit or "mm").lower() == "cm" else 1.0)
+
+
+def prose_size_findings(document: TextDocument, rule: MeasurementTableRule) -> list[Finding]:
+    """A lesion's size change told in a sentence of prose ('the largest nodule measured 18 x 15 mm at baseline and is
+    now 6 x 5 mm'; 'left inguinal node now 3.1 cm, previously 1.8 cm'; 'decreased by 48% from baseline'): concept
+    ``response`` or ``progression`` when the change crosses the rule's thresholds, citing the line. A line must name a
+    lesion or a sum of diameters (whose figures in a chain are ``sum_findings``'s: here only its share of change is
+    read) and no excluded measure (a margin, a depth)."""
+    text = _ANY_DATE.sub(lambda m: " " * len(m.group()), document.clean_text)
+    lesion, excluded, sums = _words(rule.prose_lesion_words), _words(rule.prose_excluded_words), _words(rule.sum_words)
+    findings: list[Finding] = []
+    for a, b in _line_spans(text):
+        line = text[a:b]
+        summed = sums.search(line) is not None
+        if not (summed or lesion.search(line)) or excluded.search(line) or document.is_furniture(a, b):
+            continue
+        changes: list[tuple[float, float, str]] = []
+        for pattern, (i, j) in [] if summed else _PROSE_CHANGES:
+            for m in pattern.finditer(line):
+                before = _mm(m.group(i), m.group(i + 1), m.group(j + 1))
+                after = _mm(m.group(j), m.group(j + 1), m.group(i + 1))
+                if before and max(before, after) <= rule.max_size_mm:
+                    changes.append(((after - before) / before, after - before, f"{before:g} mm -> {after:g} mm"))
+        for pattern, sign in _PERCENT_CHANGES:
+            for m in pattern.finditer(line):
+                share = sign * float(m.group(1)) / 100
+                changes.append((share, float("inf") if sign > 0 else 0.0, f"{m.group().strip()}"))
+        for change, grown, told in changes:
+            concept = _measured(change, rule)
+            if concept == "progression" and grown < rule.progression_min_mm:
+                concept = None
+            if concept:
+                start = a + len(line) - len(line.lstrip())
+                why = f"measured change {change:+.0%} of a lesion told in prose: {told}"
+                findings.append(_row_finding(document, concept, f"{rule.id}.prose", start, b, why))
     return findings
 
 
