@@ -57,11 +57,20 @@ def _word_prefixes(prefixes: tuple[str, ...]) -> re.Pattern[str] | None:
     return re.compile(r"(?<![\w/+-])(?:" + "|".join(map(re.escape, usable)) + ")") if usable else None
 
 
+@lru_cache(maxsize=4096)
+def _phrases(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
+    """One regex finding a phrase (it holds a space) where a word starts: 'indicated for' is not in 'contraindicated
+    for'."""
+    return re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, phrases)) + ")") if phrases else None
+
+
 def _present(prefixes: list[str], lowered: str) -> bool:
-    """Is one of the prefixes in the sentence: a phrase holding a space as it is, otherwise as the start of a word?"""
+    """Is one of the prefixes in the sentence: a phrase holding a space where a word starts, otherwise as the start
+    of a word?"""
     if not prefixes:
         return False
-    if any(" " in p and p in lowered for p in prefixes):
+    phrases = _phrases(tuple(p for p in prefixes if " " in p))
+    if phrases is not None and phrases.search(lowered) is not None:
         return True
     if "" in prefixes and _WORD_CHARS.search(lowered):
         return True

@@ -548,3 +548,12 @@ def test_a_records_request_for_an_operation_is_no_operation(reviewer):
 def test_a_denied_list_of_operations_is_denied_whole(reviewer):
     text = "She has never had an excision, wide local excision, or any lymph node surgery."
     assert affirmed(reviewer, text, "no_prior_surgery") and not affirmed(reviewer, text, "prior_surgery")
+
+
+def test_a_phrase_near_a_mention_counts_only_where_a_word_starts(reviewer):
+    # 'indicated for' (the drug label's words, never evidence) is not inside 'contraindicated for'
+    assert ("unresectable", "Surgical resection is contraindicated") in concepts(
+        reviewer, "Surgical resection is contraindicated for the current lesions given their spread.\n"
+    )
+    assert not [c for c, _ in concepts(reviewer, "Imlygic is indicated for unresectable melanoma lesions.\n")
+                if c == "unresectable"]

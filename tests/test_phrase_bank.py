@@ -1,10 +1,12 @@
-"""The phrase bank: one-sentence ways clinicians say what the policy asks about, each read on its own.
+"""The phrase banks: one-sentence ways clinicians say what the policy asks about, each read on its own.
 
-`sample_notes/phrases/phrase_bank.tsv` was written by a case author blind to the rules (335 sentences in 11 labels:
-unresectable said without the word, resectable, never operated, operated, recurrence, response, stable, progression,
-and the traps beside them). It is a dev set: rules were written after reading its misses. On first contact the
-pipeline read 221 of 335 right (66%); the floors below are the figures measured when the rules were written
-(`python -m pytest tests/test_phrase_bank.py -q -rA` prints them), so a rule change that loses a wording fails here.
+Two case authors, blind to the rules and to each other, wrote `sample_notes/phrases/phrase_bank.tsv` (335 sentences)
+and `phrase_bank_2.tsv` (325, in other voices: community dermatologists, NPs, residents, tumor-board scribes, letters)
+in the same 11 labels: unresectable said without the word, resectable, never operated, operated, recurrence, response,
+stable, progression, and the traps beside them. Both are dev sets: rules were written after reading their misses.
+First contact, with the rules of session 10's start (8d9d6f1): bank 1 221/335 (66%), bank 2 211/325 (65%); bank 2
+with the rules written from bank 1 (6ac6ea5), before it was read: 235/325 (72%). The floors below are the figures
+measured when the rules were written, so a rule change that loses a wording fails here.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import pytest
 from extractor.read import read_document
 from models import Finding
 
-BANK = Path(__file__).resolve().parent.parent / "sample_notes" / "phrases" / "phrase_bank.tsv"
+PHRASES = Path(__file__).resolve().parent.parent / "sample_notes" / "phrases"
 NOT_COUNTED = ("negated", "family", "hypothetical", "uncertain")
 
 
@@ -33,12 +35,13 @@ def _affirmed(findings: list[Finding], concept: str, historical_ok: bool = True)
 
 def _right(label: str, fs: list[Finding]) -> bool:
     """Does the sentence's reading say what its label says (and not the opposite)?"""
-    now = {c: _affirmed(fs, c, historical_ok=False) for c in ("response", "stable", "progression")}
-    said = {c: _affirmed(fs, c) for c in ("unresectable", "resectable", "no_prior_surgery", "prior_surgery", "recurrence")}
+    # the policy counts the past for a surgery, a recurrence or the diagnosis, but only the present for the rest
+    now = {c: _affirmed(fs, c, historical_ok=False) for c in ("response", "stable", "progression", "unresectable", "resectable")}
+    said = {c: _affirmed(fs, c) for c in ("no_prior_surgery", "prior_surgery", "recurrence")}
     return {
-        "unresectable": said["unresectable"] and not said["resectable"],
-        "resectable": said["resectable"] and not said["unresectable"],
-        "not_resectability": not said["unresectable"] and not said["resectable"],
+        "unresectable": now["unresectable"] and not now["resectable"],
+        "resectable": now["resectable"] and not now["unresectable"],
+        "not_resectability": not now["unresectable"] and not now["resectable"],
         "no_prior_surgery": said["no_prior_surgery"] and not said["prior_surgery"],
         "prior_surgery": said["prior_surgery"] and not said["no_prior_surgery"],
         "recurrence": said["recurrence"],
@@ -50,43 +53,53 @@ def _right(label: str, fs: list[Finding]) -> bool:
     }[label]
 
 
-# label: the share read right when the rules were written (measured, rounded down)
+# bank: {label: the sentences read right when the rules were written (measured), of how many}
 FLOORS = {
-    "unresectable": 41 / 45, "resectable": 22 / 30, "not_resectability": 25 / 25, "no_prior_surgery": 27 / 35,
-    "prior_surgery": 34 / 35, "recurrence": 27 / 30, "not_recurrence": 24 / 25, "response": 39 / 45,
-    "stable": 16 / 20, "progression": 23 / 25, "not_response": 20 / 20,
+    "phrase_bank": {
+        "unresectable": (42, 45), "resectable": (24, 30), "not_resectability": (25, 25), "no_prior_surgery": (29, 35),
+        "prior_surgery": (34, 35), "recurrence": (27, 30), "not_recurrence": (24, 25), "response": (41, 45),
+        "stable": (16, 20), "progression": (23, 25), "not_response": (20, 20),
+    },
+    "phrase_bank_2": {
+        "unresectable": (32, 40), "resectable": (22, 30), "not_resectability": (25, 25), "no_prior_surgery": (28, 35),
+        "prior_surgery": (27, 30), "recurrence": (26, 30), "not_recurrence": (24, 25), "response": (34, 40),
+        "stable": (13, 20), "progression": (20, 25), "not_response": (25, 25),
+    },
 }
 
 
 @pytest.fixture(scope="module")
-def readings(reviewer) -> dict[str, list[tuple[str, bool]]]:
-    rows = list(csv.DictReader(BANK.open(encoding="utf-8"), delimiter="\t"))
-    out: dict[str, list[tuple[str, bool]]] = {}
-    for row in rows:
-        # each sentence stands in an assessment, as it would in a note
-        text = "ASSESSMENT AND PLAN:\n" + row["sentence"] + "\n"
-        findings = reviewer.findings(read_document("phrase.txt", text.encode("utf-8")))
-        out.setdefault(row["label"], []).append((row["sentence"], _right(row["label"], findings)))
+def readings(reviewer) -> dict[str, dict[str, list[tuple[str, bool]]]]:
+    out: dict[str, dict[str, list[tuple[str, bool]]]] = {}
+    for bank in FLOORS:
+        rows = list(csv.DictReader((PHRASES / f"{bank}.tsv").open(encoding="utf-8"), delimiter="\t"))
+        for row in rows:
+            # each sentence stands in an assessment, as it would in a note
+            text = "ASSESSMENT AND PLAN:\n" + row["sentence"] + "\n"
+            findings = reviewer.findings(read_document("phrase.txt", text.encode("utf-8")))
+            out.setdefault(bank, {}).setdefault(row["label"], []).append((row["sentence"], _right(row["label"], findings)))
     return out
 
 
-def test_the_bank_covers_every_label_with_enough_sentences(readings):
-    counts = Counter({label: len(rows) for label, rows in readings.items()})
-    assert set(counts) == set(FLOORS)
+@pytest.mark.parametrize("bank", sorted(FLOORS))
+def test_the_bank_covers_every_label_with_enough_sentences(readings, bank):
+    counts = Counter({label: len(rows) for label, rows in readings[bank].items()})
+    assert set(counts) == set(FLOORS[bank])
     assert min(counts.values()) >= 20
+    assert all(counts[label] == total for label, (_, total) in FLOORS[bank].items())
 
 
-@pytest.mark.parametrize("label", sorted(FLOORS))
-def test_each_label_is_read_at_least_as_well_as_when_the_rules_were_written(readings, label):
-    rows = readings[label]
+@pytest.mark.parametrize("bank,label", [(b, label) for b in sorted(FLOORS) for label in sorted(FLOORS[b])])
+def test_each_label_is_read_at_least_as_well_as_when_the_rules_were_written(readings, bank, label):
+    rows = readings[bank][label]
     right = sum(ok for _, ok in rows)
     missed = [s for s, ok in rows if not ok]
-    print(f"{label}: {right}/{len(rows)}")
-    assert right / len(rows) >= FLOORS[label] - 1e-9, f"{label}: {right}/{len(rows)}; missed: {missed}"
+    assert right >= FLOORS[bank][label][0], f"{bank} {label}: {right}/{len(rows)}; missed: {missed}"
 
 
-def test_the_traps_are_never_read_as_the_point(readings):
-    """Declined surgery, a past resection, 'if it becomes unresectable', hoped-for or negated response: none may read
-    as unresectable, resectable or a response."""
+@pytest.mark.parametrize("bank", sorted(FLOORS))
+def test_the_traps_are_never_read_as_the_point(readings, bank):
+    """Declined surgery, a past or superseded opinion, 'if it becomes unresectable', a hoped-for or negated response:
+    none may read as unresectable, resectable or a response."""
     for label in ("not_resectability", "not_response"):
-        assert all(ok for _, ok in readings[label]), [s for s, ok in readings[label] if not ok]
+        assert all(ok for _, ok in readings[bank][label]), [s for s, ok in readings[bank][label] if not ok]

@@ -9,6 +9,7 @@ from extractor.rules_loader import default_rules
 from extractor.tables import (
     first_dose_date,
     in_visit_table_header,
+    prose_size_findings,
     sum_findings,
     table_findings,
     visit_table_findings,
@@ -279,3 +280,43 @@ def test_a_new_lesion_in_a_lesion_table_that_is_gone_now_is_no_progression_now(r
     still = text.replace("not palpable  not palpable\n", "5 x 4  6 x 5\n")
     assert any(not f.qualifiers.active() for f in reviewer.findings(plain_text_document("n.txt", "0", still))
                if f.concept == "progression")
+
+
+def test_a_count_of_lesions_in_a_totals_row_is_no_size():
+    text = (
+        "Lesion | Site | Baseline 05/12/2026 | 08/18/2026 | 11/09/2026 | Comment today\n"
+        "S1 | graft margin | 12 | 15 | 12 | less red\n"
+        "S2 | left parietal | 8 | 8 | 8 | unchanged\n"
+        "Sum | 2 lesions | 20 | 23 | 20 | no new lesions\n"
+    )
+    assert findings_for(text) == []  # '2 lesions' is a count: read as a size it made 2 -> 20 mm a progression
+
+
+def prose(text: str):
+    return [(f.concept, f.sentence) for f in prose_size_findings(plain_text_document("note.txt", "0", text), RULE)]
+
+
+def test_a_lesions_size_change_told_in_prose_is_read_and_explains_itself():
+    text = (
+        "The largest nodule measured 18 x 15 mm at baseline and is now 6 x 5 mm after T-VEC.\n"
+        "US: left inguinal node now 3.1 cm, previously 1.8 cm.\n"
+        "Index lesion went from 10 mm to 9 mm.\n"
+        "Sum of diameters decreased by 48% from baseline.\n"
+    )
+    assert prose(text) == [
+        ("response", "The largest nodule measured 18 x 15 mm at baseline and is now 6 x 5 mm after T-VEC."),
+        ("progression", "US: left inguinal node now 3.1 cm, previously 1.8 cm."),
+        ("response", "Sum of diameters decreased by 48% from baseline."),
+    ]
+    found = prose_size_findings(plain_text_document("note.txt", "0", text), RULE)
+    assert "18 mm -> 6 mm" in found[0].matched_text and "-67%" in found[0].matched_text
+
+
+def test_sizes_of_margins_other_organs_and_ranges_are_not_a_lesions_change():
+    text = (
+        "Re-excision of the nodule with margins widened from 5 mm to 10 mm.\n"
+        "Thyroid nodule grew from 1.6 to 2.1 cm, FNA benign.\n"
+        "Multiple nodules, 5 to 15 mm, on the calf.\n"
+        "Nodule grew from 4 to 6 mm.\n"
+    )
+    assert prose(text) == []  # the last grew 50% but by 2 mm: progression needs 5 mm as well
