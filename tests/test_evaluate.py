@@ -39,6 +39,11 @@ DEV_RATCHETS = {
     # meets (d312, d313) still there: see the strict xfail below.
     "d308-d331": ({f"d{n}" for n in range(308, 332)},
                   {"outcome_accuracy": 0.91, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.87}),
+    # session 10, second batch (never operated amid decoy surgeries; response in plain words): first contact with the
+    # session's starting rules 66.7 / 93.1 / 83.6, on arrival (36d2153) 75.0 / 94.4 / 85.1, none wrongly met; after the
+    # rules written from it 83.3 / 97.2 / 87.3
+    "d332-d343": ({f"d{n}" for n in range(332, 344)},
+                  {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.87}),
 }
 # dev cases still wrongly pre-filled meets_criteria: a letter of medical necessity that recounts a visit's exam (d312),
 # and a problem list's surgery the note itself says is unconfirmed (d313)
@@ -95,11 +100,16 @@ HELD_RATCHETS = {
     "h97-h102": ({f"h{n:02d}" for n in range(97, 103)},
                  {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.92}),
     "h103-h106": ({f"h{n:02d}" for n in range(103, 107)},
-                  {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.82}),
+                  {"outcome_accuracy": 0.75, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.82}),
     # session 10: first contact with the session's starting rules (8d9d6f1) 87.5 / 95.8 / 90.4, none wrongly met; on
     # arrival 87.5 / 95.8 / 91.6; at the session's end 87.5 / 95.8 / 90.4
     "h107-h114": ({f"h{n}" for n in range(107, 115)},
-                  {"outcome_accuracy": 0.87, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.90}),
+                  {"outcome_accuracy": 0.87, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.91}),
+    # session 10, second batch: first contact with the session's starting rules 100 / 100 / 86.4; on arrival (36d2153)
+    # 75.0 / 95.8 / 84.1, one case lost to a cancelled excision read as a prior surgery; the rule written from dev
+    # d332 (a cancelled or never rescheduled surgery was not done) brought it back: 100 / 100 / 86.4
+    "h115-h118": ({f"h{n}" for n in range(115, 119)},
+                  {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.86}),
 }
 
 
@@ -184,7 +194,7 @@ def test_held_cases_hold_their_measured_floors(results, name):
 @pytest.mark.parametrize(
     "name", ["h01-h14", "h15-h22", "h23-h25", "h26-h28", "h29-h34", "h35-h38", "h39-h41", "h46-h49", "h50-h54", "h55-h60",
              "h61-h66", "h67-h72", "h79-h84", "h91-h96", "h97-h102", "h103-h106",
-             "h107-h114"]
+             "h107-h114", "h115-h118"]
 )
 def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
