@@ -312,21 +312,41 @@ def sum_findings(document: TextDocument, rule: MeasurementTableRule) -> list[Fin
 _PROSE_SIZE = r"(\d+(?:\.\d+)?)(?:\s*[x×]\s*\d+(?:\.\d+)?){0,2}\s*(mm|cm)?(?![\w%])"
 _PROSE_SIZE_UNIT = r"(\d+(?:\.\d+)?)(?:\s*[x×]\s*\d+(?:\.\d+)?){0,2}\s*(mm|cm)(?![\w%])"
 _PROSE_FILLER = r"(?:an?\s+|only\s+|about\s+|approximately\s+|~\s*|measures?\s+|measuring\s+)*"
-# (pattern, which group pair is before / after): 'from 18 to 6 mm'; 'previously 1.5 cm ... now a 2 mm papule';
-# 'now 3.1 cm, previously 1.8 cm'
-_PROSE_CHANGES = [
-    (re.compile(rf"\bfrom\s+{_PROSE_SIZE}[^\n.;\d]{{0,25}}?\s+to\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}", re.I), (1, 3)),
-    (re.compile(rf"\b(?:previously|formerly|originally|initially|baseline|measured|measuring|was)\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}"
-                rf"[^\n.;]{{0,60}}?\bnow\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}", re.I), (1, 3)),
-    (re.compile(rf"\bnow\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}[^\n.;\d]{{0,40}}?\b(?:previously|formerly|before|prior|was|from|versus|vs\.?)"
-                rf"\s+{_PROSE_FILLER}{_PROSE_SIZE}", re.I), (3, 1)),
-]
-_PERCENT_CHANGES = [
-    (re.compile(r"\b(?:decreased|decrease|reduction|reduced|down|shrank|shrunk|fell|smaller|regressed)\s+(?:by\s+)?(\d+(?:\.\d+)?)\s*%", re.I), -1),
-    (re.compile(r"\b(\d+(?:\.\d+)?)\s*%\s+(?:decrease|reduction|smaller|shrinkage|decline|regression)\b", re.I), -1),
-    (re.compile(r"\b(?:increased|increase|up|grew|grown|larger|enlarged|rose|risen)\s+(?:by\s+)?(\d+(?:\.\d+)?)\s*%", re.I), 1),
-    (re.compile(r"\b(\d+(?:\.\d+)?)\s*%\s+(?:increase|larger|growth|enlargement)\b", re.I), 1),
-]
+_PERCENT = r"(\d+(?:\.\d+)?)\s*%"
+
+
+def _any(words: tuple[str, ...]) -> str:
+    return "(?:" + "|".join(map(re.escape, words)) + ")" if words else "(?!)"
+
+
+@lru_cache(maxsize=4)
+def _prose_changes(
+    earlier_words: tuple[str, ...], now_words: tuple[str, ...], then_words: tuple[str, ...]
+) -> list[tuple[re.Pattern[str], tuple[int, int]]]:
+    """(pattern, its groups of the size before and after): 'from 18 to 6 mm'; 'previously 1.5 cm ... now a 2 mm
+    papule'; 'now 3.1 cm, previously 1.8 cm'. The words that tell then from now are the rule's."""
+    earlier, now = _any(earlier_words), _any(now_words)
+    return [
+        (re.compile(rf"\bfrom\s+{_PROSE_SIZE}[^\n.;\d]{{0,25}}?\s+to\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}", re.I), (1, 3)),
+        (re.compile(rf"\b{earlier}\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}[^\n.;]{{0,60}}?\b{now}\s+{_PROSE_FILLER}"
+                    rf"{_PROSE_SIZE_UNIT}", re.I), (1, 3)),
+        (re.compile(rf"\b{now}\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}[^\n.;\d]{{0,40}}?\b{_any(then_words)}"
+                    rf"\s+{_PROSE_FILLER}{_PROSE_SIZE}", re.I), (3, 1)),
+    ]
+
+
+@lru_cache(maxsize=4)
+def _percent_changes(
+    decrease_words: tuple[str, ...], decrease_nouns: tuple[str, ...],
+    increase_words: tuple[str, ...], increase_nouns: tuple[str, ...],
+) -> list[tuple[re.Pattern[str], int]]:
+    """(pattern, sign): 'decreased by 48%', '35% increase'; the words are the rule's."""
+    return [
+        (re.compile(rf"\b{_any(decrease_words)}\s+(?:by\s+)?{_PERCENT}", re.I), -1),
+        (re.compile(rf"\b{_PERCENT}\s+{_any(decrease_nouns)}\b", re.I), -1),
+        (re.compile(rf"\b{_any(increase_words)}\s+(?:by\s+)?{_PERCENT}", re.I), 1),
+        (re.compile(rf"\b{_PERCENT}\s+{_any(increase_nouns)}\b", re.I), 1),
+    ]
 
 
 def _mm(number: str, unit: str | None, other_unit: str | None) -> float:
@@ -348,16 +368,21 @@ def prose_size_findings(document: TextDocument, rule: MeasurementTableRule) -> l
         if not (summed or lesion.search(line)) or excluded.search(line) or document.is_furniture(a, b):
             continue
         changes: list[tuple[float, float, str]] = []
-        for pattern, (i, j) in [] if summed else _PROSE_CHANGES:
+        for pattern, (i, j) in [] if summed else _prose_changes(
+            rule.prose_earlier_words, rule.prose_now_words, rule.prose_then_words
+        ):
             for m in pattern.finditer(line):
                 before = _mm(m.group(i), m.group(i + 1), m.group(j + 1))
                 after = _mm(m.group(j), m.group(j + 1), m.group(i + 1))
                 if before and max(before, after) <= rule.max_size_mm:
                     changes.append(((after - before) / before, after - before, f"{before:g} mm -> {after:g} mm"))
-        for pattern, sign in _PERCENT_CHANGES:
+        for pattern, sign in _percent_changes(
+            rule.prose_decrease_words, rule.prose_decrease_nouns, rule.prose_increase_words, rule.prose_increase_nouns
+        ):
             for m in pattern.finditer(line):
                 share = sign * float(m.group(1)) / 100
-                changes.append((share, float("inf") if sign > 0 else 0.0, f"{m.group().strip()}"))
+                # a share of growth tells no millimetres: the rule's minimum growth is not asked of it
+                changes.append((share, float("inf") if sign > 0 else 0.0, m.group().strip()))
         for change, grown, told in changes:
             concept = _measured(change, rule)
             if concept == "progression" and grown < rule.progression_min_mm:
