@@ -216,14 +216,24 @@ class MeasurementTableRule(_Strict):
     prose_earlier_words: tuple[str, ...] = Field(
         default=(), description="words before a lesion's earlier size in prose, its size now following ('previously')"
     )
-    prose_now_words: tuple[str, ...] = Field(default=(), description="words before a lesion's size now in prose ('now')")
-    prose_then_words: tuple[str, ...] = Field(
-        default=(), description="words before an earlier size told after the size now ('now 3.1 cm, previously 1.8 cm')"
+    prose_now_words: tuple[str, ...] = Field(
+        default=(), description="words before a lesion's size now in prose ('now')"
     )
-    prose_decrease_words: tuple[str, ...] = Field(default=(), description="words before a share of shrinkage ('down 48%')")
-    prose_decrease_nouns: tuple[str, ...] = Field(default=(), description="words after a share of shrinkage ('48% reduction')")
-    prose_increase_words: tuple[str, ...] = Field(default=(), description="words before a share of growth ('up 35%')")
-    prose_increase_nouns: tuple[str, ...] = Field(default=(), description="words after a share of growth ('35% increase')")
+    prose_then_words: tuple[str, ...] = Field(
+        default=(), description="words before an earlier size told after the size now ('now 3.1 cm, previously 1.8')"
+    )
+    prose_decrease_words: tuple[str, ...] = Field(
+        default=(), description="words before a share of shrinkage ('down 48%')"
+    )
+    prose_decrease_nouns: tuple[str, ...] = Field(
+        default=(), description="words after a share of shrinkage ('48% reduction')"
+    )
+    prose_increase_words: tuple[str, ...] = Field(
+        default=(), description="words before a share of growth ('up 35%')"
+    )
+    prose_increase_nouns: tuple[str, ...] = Field(
+        default=(), description="words after a share of growth ('35% increase')"
+    )
     prose_excluded_words: tuple[str, ...] = Field(
         default=(), description="words of a line of prose whose figures measure no lesion's size ('margin', 'Breslow')"
     )

@@ -327,7 +327,8 @@ def _prose_changes(
     papule'; 'now 3.1 cm, previously 1.8 cm'. The words that tell then from now are the rule's."""
     earlier, now = _any(earlier_words), _any(now_words)
     return [
-        (re.compile(rf"\bfrom\s+{_PROSE_SIZE}[^\n.;\d]{{0,25}}?\s+to\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}", re.I), (1, 3)),
+        (re.compile(rf"\bfrom\s+{_PROSE_SIZE}[^\n.;\d]{{0,25}}?\s+to\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}", re.I),
+         (1, 3)),
         (re.compile(rf"\b{earlier}\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}[^\n.;]{{0,60}}?\b{now}\s+{_PROSE_FILLER}"
                     rf"{_PROSE_SIZE_UNIT}", re.I), (1, 3)),
         (re.compile(rf"\b{now}\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}[^\n.;\d]{{0,40}}?\b{_any(then_words)}"

@@ -36,7 +36,8 @@ def _affirmed(findings: list[Finding], concept: str, historical_ok: bool = True)
 def _right(label: str, fs: list[Finding]) -> bool:
     """Does the sentence's reading say what its label says (and not the opposite)?"""
     # the policy counts the past for a surgery, a recurrence or the diagnosis, but only the present for the rest
-    now = {c: _affirmed(fs, c, historical_ok=False) for c in ("response", "stable", "progression", "unresectable", "resectable")}
+    now = {c: _affirmed(fs, c, historical_ok=False)
+           for c in ("response", "stable", "progression", "unresectable", "resectable")}
     said = {c: _affirmed(fs, c) for c in ("no_prior_surgery", "prior_surgery", "recurrence")}
     return {
         "unresectable": now["unresectable"] and not now["resectable"],
@@ -77,7 +78,8 @@ def readings(reviewer) -> dict[str, dict[str, list[tuple[str, bool]]]]:
             # each sentence stands in an assessment, as it would in a note
             text = "ASSESSMENT AND PLAN:\n" + row["sentence"] + "\n"
             findings = reviewer.findings(read_document("phrase.txt", text.encode("utf-8")))
-            out.setdefault(bank, {}).setdefault(row["label"], []).append((row["sentence"], _right(row["label"], findings)))
+            reading = (row["sentence"], _right(row["label"], findings))
+            out.setdefault(bank, {}).setdefault(row["label"], []).append(reading)
     return out
 
 
