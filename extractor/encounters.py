@@ -11,7 +11,7 @@ its date of service) is left alone.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 from extractor.rules_loader import EncounterRule, RevisedOpinion
 from models import Cue, Finding
@@ -34,6 +34,20 @@ def parse_date(text: str) -> date | None:
     except ValueError:
         return None
     return None
+
+
+def month_end(text: str) -> date | None:
+    """The last day of a month printed without its day: 02/2024, Feb 2024 or February 2024."""
+    text = text.strip().lower()
+    if m := re.fullmatch(r"(\d{1,2})/(\d{4})", text):
+        month, year = int(m[1]), int(m[2])
+    elif (m := re.fullmatch(r"([a-z]{3})[a-z]*\.?\s+(\d{4})", text)) and m[1] in MONTHS:
+        month, year = MONTHS.index(m[1]) + 1, int(m[2])
+    else:
+        return None
+    if not 1 <= month <= 12:
+        return None
+    return date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
 
 
 def _headings(text: str, rule: EncounterRule, printed: bool = False) -> dict[int, tuple[int, date]]:
@@ -251,11 +265,15 @@ def mark_quoted_opinions(
     if visit is None:
         return findings
     dates = re.compile(rule.date, re.IGNORECASE)
+    months = re.compile(rf"(?<![\d/])(?:{rule.month_date})(?![\d/])", re.IGNORECASE) if rule.month_date else None
 
     def old_quote(a: int) -> bool:
-        """Does the text introducing the quotation date it ``revision_after_days`` or more before the visit?"""
+        """Does the text introducing the quotation date it ``revision_after_days`` or more before the visit? A month
+        without its day ('Note from derm 02/2024') counts from the month's last day."""
         before = text[max(0, a - QUOTE_INTRO_CHARS) : a]
         found = [parse_date(m.group()) for m in dates.finditer(before)]
+        if months is not None:
+            found += [month_end(m.group()) for m in months.finditer(before)]
         return any(when is not None and (visit[0] - when).days >= rule.revision_after_days for when in found)
 
     spans = [(a, b) for a, b in quoted_spans(text) if old_quote(a)]

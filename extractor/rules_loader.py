@@ -314,6 +314,9 @@ class EncounterRule(_Strict):
         "the note's own lines give no visit date",
     )
     date: str
+    month_date: str | None = Field(
+        default=None, description="a month without its day ('02/2024', 'Feb 2024'), which may date a quotation's source"
+    )
     stale_after_days: int = Field(
         gt=0, description="a document whose latest visit is this much older than the newest submitted document is "
         "the past"

@@ -284,6 +284,33 @@ def test_an_older_opinion_quoted_in_a_note_that_states_the_opposite_now_is_of_th
                    if f.concept == "unresectable")
 
 
+def test_a_quotation_dated_by_its_month_alone_is_of_then_when_that_month_is_long_past(reviewer):
+    text = (
+        "Date of service: 11/09/2026\n"
+        "Note from derm 02/2024, copied into our record by the referral coordinator:\n"
+        '"Assessment: SSM L shin 1.2 mm. Plan WLE with 1 cm margins."\n'
+        "The leg disease is too widespread to excise and she is not a candidate for surgical resection.\n"
+    )
+    findings = reviewer.findings(plain_text_document("note.txt", "0", text))
+    planned = [f for f in findings if f.concept == "resectable"]
+    assert planned and all(f.qualifiers.historical for f in planned)
+    # a month that is the visit's own (or last month's, within the rule's days) dates no old quotation
+    recent = text.replace("02/2024", "11/2026")
+    assert not any(f.qualifiers.historical for f in reviewer.findings(plain_text_document("n.txt", "0", recent))
+                   if f.concept == "resectable")
+
+
+def test_a_month_without_its_day_counts_from_its_last_day():
+    from datetime import date
+
+    from extractor.encounters import month_end
+
+    assert month_end("02/2024") == date(2024, 2, 29)
+    assert month_end("December 2025") == date(2025, 12, 31)
+    assert month_end("Feb. 2026") == date(2026, 2, 28)
+    assert month_end("13/2024") is None and month_end("spring 2024") is None
+
+
 def test_a_quoted_opinion_is_dated_against_the_notes_visit(reviewer):
     text = (
         "My consult note of 03/11/2024 read, in part: \"2.6 mm nodular melanoma R posterior shoulder. The primary "
