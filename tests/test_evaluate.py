@@ -41,9 +41,9 @@ DEV_RATCHETS = {
                   {"outcome_accuracy": 0.91, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.87}),
     # session 10, second batch (never operated amid decoy surgeries; response in plain words): first contact with the
     # session's starting rules 66.7 / 93.1 / 83.6, on arrival (36d2153) 75.0 / 94.4 / 85.1, none wrongly met; after the
-    # rules written from it 83.3 / 97.2 / 87.3
+    # rules written from it 91.7 / 98.6 / 87.3
     "d332-d343": ({f"d{n}" for n in range(332, 344)},
-                  {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.87}),
+                  {"outcome_accuracy": 0.91, "criterion_accuracy": 0.98, "evidence_hit_rate": 0.87}),
 }
 # dev cases still wrongly pre-filled meets_criteria: a letter of medical necessity that recounts a visit's exam (d312),
 # and a problem list's surgery the note itself says is unconfirmed (d313)
