@@ -41,7 +41,7 @@ class Reviewer:
             [self.findings(d) for d in documents], texts, self.rules.encounters, printed
         )
         per_document = mark_revised_opinions(per_document, texts, self.rules.encounters, printed)
-        per_document = mark_old_dated_statements_across(per_document, texts, self.rules.encounters)
+        per_document = mark_old_dated_statements_across(per_document, texts, self.rules.encounters, printed)
         per_document = mark_benign_places_across(
             per_document, texts, [d.name for d in documents], self.rules.benign_verdicts
         )

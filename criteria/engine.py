@@ -35,18 +35,32 @@ def _uncertain_only(finding: Finding) -> bool:
 def without_outweighed_inferences(findings: list[Finding], requirements: list[Requirement]) -> list[Finding]:
     """A mention that only infers a concept (the requirement's ``inferred_by`` rules) gives way when a note states
     the concept itself as uncertain: "ten new papules" after an excision is no recurrence when the surgeon calls the
-    papules "concerning for in-transit recurrence" and awaits the biopsy."""
+    papules "concerning for in-transit recurrence" and awaits the biopsy. It gives way too when a note states one of
+    the requirement's ``gives_way_to`` concepts for the patient: a healed excision scar on exam is no surgery for the
+    melanoma when the notes say the melanoma was never operated on."""
     dropped: set[int] = set()
     for requirement in requirements:
         if not requirement.inferred_by:
             continue
         doubted = {f.concept for f in findings if f.concept in requirement.any_of and _uncertain_only(f)}
-        if not doubted:
+        stated_otherwise = any(
+            f.concept in requirement.gives_way_to
+            and not any(getattr(f.qualifiers, name) for name in DISCOUNTING)
+            and not (f.qualifiers.historical and "historical" not in requirement.accept)
+            for f in findings
+        )
+        if not doubted and not stated_otherwise:
             continue
         dropped.update(
             id(f)
             for f in findings
-            if f.concept in doubted and f.rule in requirement.inferred_by and not _uncertain_only(f)
+            if f.rule in requirement.inferred_by
+            and f.concept in requirement.any_of
+            and (
+                (f.concept in doubted and not _uncertain_only(f))
+                # a denial of the inferred concept ("not excised") stays: it is evidence for the other side
+                or (stated_otherwise and not any(getattr(f.qualifiers, name) for name in DISCOUNTING))
+            )
         )
     return [f for f in findings if id(f) not in dropped] if dropped else findings
 
@@ -161,6 +175,10 @@ def _denied(findings: Iterable[Finding], requirements: list[Requirement]) -> lis
     ]
 
 
+def _same_sentence(a: Evidence, b: Evidence) -> bool:
+    return a.document == b.document and a.start == b.start
+
+
 def _cited(finding: Finding, evidence: list[Evidence]) -> bool:
     return any(e.document == finding.document and e.start == finding.sentence_start for e in evidence)
 
@@ -177,14 +195,20 @@ def evaluate_criterion(
         return _cite(chosen, stance, section_rank, requirements)
 
     def result(status: Status, reason: str, evidence: list[Evidence], conflict: bool = False) -> CriterionResult:
+        # what was outweighed is still shown, for the side it would have taken, so the reviewer sees both
+        evidence = evidence + [e for e in cite(outweighed, "supports") if not any(_same_sentence(e, x) for x in evidence)]
         return CriterionResult(
             id=criterion.id, question=criterion.question, status=status, reason=reason,
             conflict=conflict, evidence=evidence,
         )
 
+    outweighed: list[Finding] = []
     if request.request_type not in criterion.applies_to:
         return result("not_applicable", criterion.reasons.not_applicable, [])
-    findings = without_outweighed_inferences(findings, criterion.requires)
+    kept = without_outweighed_inferences(findings, criterion.requires)
+    kept_ids = {id(f) for f in kept}
+    outweighed = [f for f in findings if id(f) not in kept_ids]
+    findings = kept
     support = SCOPES[criterion.scope](findings, criterion.requires)
     contra = [f for req in criterion.contradicted_by for f in findings if counts(f, req)]
     doubts = [f for req in criterion.doubted_by for f in findings if counts(f, req)]

@@ -28,12 +28,19 @@ class Requirement(_Strict):
         description="target rules that infer the concept rather than state it ('new nodules' near a scar for a "
         "recurrence): their mentions count only while no note calls the concept itself uncertain",
     )
+    gives_way_to: list[str] = Field(
+        default_factory=list,
+        description="concepts that, stated for the patient, also outweigh the inferring mentions: an excision scar on "
+        "exam infers a melanoma surgery only until a note says the melanoma was never operated on",
+    )
 
     @model_validator(mode="after")
     def _only_historical(self) -> Requirement:
         forbidden = set(self.accept) - {"historical"}
         if forbidden:
             raise ValueError(f"negated, family, hypothetical and uncertain mentions never count: {sorted(forbidden)}")
+        if self.gives_way_to and not self.inferred_by:
+            raise ValueError("gives_way_to needs the inferred_by rules that give way")
         return self
 
 

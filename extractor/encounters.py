@@ -219,10 +219,12 @@ def _date_cue(finding: Finding, match: re.Match[str], rule_id: str) -> Cue:
     return Cue(qualifier="historical", text=match.group(), start=start, end=start + len(match.group()), rule=rule_id)
 
 
-def mark_past_plans(findings: list[Finding], text: str, rule: EncounterRule) -> list[Finding]:
-    """A planned operation whose sentence dates it wholly before the note's visit is a plan of then: historical, its
-    first date the cue."""
-    visit = latest_visit(text, rule)
+def mark_past_plans(
+    findings: list[Finding], text: str, rule: EncounterRule, printed: str | None = None
+) -> list[Finding]:
+    """A planned operation whose sentence dates it wholly before the note's visit (its own dated heading, or else the
+    date its banner prints on every page) is a plan of then: historical, its first date the cue."""
+    visit = document_visit(text, rule, printed)
     if visit is None or not rule.past_plan_rules:
         return findings
     dates = re.compile(rule.date, re.IGNORECASE)
@@ -309,7 +311,11 @@ def _month_date(match: re.Match[str], visit: date) -> date | None:
 
 
 def mark_old_dated_statements(
-    findings: list[Finding], text: str, rule: EncounterRule, current_elsewhere: frozenset[str] = frozenset()
+    findings: list[Finding],
+    text: str,
+    rule: EncounterRule,
+    current_elsewhere: frozenset[str] = frozenset(),
+    printed: str | None = None,
 ) -> list[Finding]:
     """An opinion in a sentence whose every date lies ``dated_statement_days`` or more before the note's visit is
     what was thought then, when the note (or, given ``current_elsewhere``, another document of the case) states the
@@ -317,8 +323,9 @@ def mark_old_dated_statements(
     disease unresectable). Without a newer opposite opinion an old dated one stands: a tumor board's "unresectable"
     two months ago is still the opinion of record. A sentence saying the opinion still holds (``still_words``: 'remains
     unresectable') is current whatever it recounts. A state of ``past_when_dated`` (a pregnancy, an immunosuppressed
-    spell) in such a sentence is of then, opposite or not."""
-    visit = latest_visit(text, rule)
+    spell) in such a sentence is of then, opposite or not. The note's visit is its own dated heading's, or else the
+    date its banner prints on every page (``printed``)."""
+    visit = document_visit(text, rule, printed)
     concepts = set(rule.dated_statement_concepts) | set(rule.past_when_dated)
     if visit is None or not concepts:
         return findings
@@ -353,7 +360,10 @@ def mark_old_dated_statements(
 
 
 def mark_old_dated_statements_across(
-    findings_per_document: list[list[Finding]], texts: list[str], rule: EncounterRule
+    findings_per_document: list[list[Finding]],
+    texts: list[str],
+    rule: EncounterRule,
+    printed: list[str] | None = None,
 ) -> list[list[Finding]]:
     """Each document's old dated statements, set against what the case's other documents state now (a clinic note's
     "partial response on 06/2025 CT" is past when this month's restaging CT finds progression). Only for opinions
@@ -366,9 +376,11 @@ def mark_old_dated_statements_across(
     ]
     return [
         mark_old_dated_statements(
-            findings, text, rule, frozenset().union(*(c for j, c in enumerate(current) if j != k))
+            findings, text, rule, frozenset().union(*(c for j, c in enumerate(current) if j != k)), page_text
         )
-        for k, (findings, text) in enumerate(zip(findings_per_document, texts))
+        for k, (findings, text, page_text) in enumerate(
+            zip(findings_per_document, texts, printed or [None] * len(texts))
+        )
     ]
 
 

@@ -398,3 +398,27 @@ def test_an_opinion_said_to_hold_still_is_current_whatever_old_dates_it_recounts
     # said without 'remains', the sentence recounts only old dates: what was thought then
     then = reviewer.findings(plain_text_document("n.txt", "0", text.replace("remains", "was")))
     assert all(f.qualifiers.historical for f in then if f.concept == "unresectable")
+
+
+def test_a_plan_dated_before_a_printout_dated_only_in_its_banner_is_no_plan_now(reviewer):
+    from extractor.encounters import mark_old_dated_statements, mark_past_plans
+
+    banner = "Skagit Valley Dermatology | VANTASSEL, MARGUERITE | DOB 03/08/1951 | Visit 10/27/2026\n"
+    body = (
+        "We referred her to surgical oncology and a wide excision with a forehead flap was booked for 03/21/2024.\n"
+        "He does not recommend surgery now: the disease has spread along the frontal hairline.\n"
+    )
+    clean = " " * len(banner) + body  # the banner is furniture: blanked in the text the rules read
+    findings = reviewer.findings(plain_text_document("note.txt", "0", body))
+    shifted = [f.model_copy(update={"start": f.start + len(banner), "end": f.end + len(banner),
+                                    "sentence_start": f.sentence_start + len(banner),
+                                    "sentence_end": f.sentence_end + len(banner)}) for f in findings]
+    planned = [f for f in shifted if f.concept == "resectable"]
+    assert planned and not any(f.qualifiers.historical for f in planned)
+    # without the banner the note has no date, so nothing is dated against it
+    assert not any(f.qualifiers.historical for f in mark_past_plans(planned, clean, RULE))
+    for marked in (mark_past_plans(planned, clean, RULE, banner + body),
+                   mark_old_dated_statements(shifted, clean, RULE, printed=banner + body)):
+        resectable = [f for f in marked if f.concept == "resectable"]
+        assert resectable and all(f.qualifiers.historical for f in resectable)
+        assert resectable[0].qualifiers.cues[-1].text == "03/21/2024"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from criteria.engine import determine
-from criteria.policy import load_policy
+from criteria.policy import Requirement, load_policy
 from models import Finding, Qualifiers, ReviewRequest
 
 POLICY = load_policy("5.01.562")
@@ -225,6 +225,36 @@ def test_an_inferred_recurrence_gives_way_to_a_note_calling_the_recurrence_uncer
     # a recurrence stated outright is not outweighed by another note's doubt: that is for the reviewer to weigh
     stated = [f for f in ELIGIBLE] + [finding("recurrence", at=70, uncertain=True)]
     assert status(determine(stated, POLICY, INITIAL), "recurrent_after_surgery") == "met"
+
+
+def test_an_operation_not_named_for_the_melanoma_gives_way_to_a_note_saying_it_was_never_operated_on():
+    # 'healed excision scar' on exam (a generic operation) against 'never had surgery for this melanoma'
+    scar = finding("prior_surgery", at=20).model_copy(update={"rule": "surgery.excision.1"})
+    never = finding("no_prior_surgery", at=80, historical=True)
+    base = [f for f in ELIGIBLE if f.concept != "prior_surgery"]
+    assert status(determine(base + [scar], POLICY, INITIAL), "recurrent_after_surgery") == "met"
+    weighed = determine(base + [scar, never], POLICY, INITIAL).criterion("recurrent_after_surgery")
+    assert weighed.status == "not_met"
+    assert [e.concept for e in weighed.evidence if e.stance == "contradicts"] == ["no_prior_surgery"]
+    # ... and the scar is still shown, on the side it would have taken, for the reviewer to weigh
+    assert [e.rule for e in weighed.evidence if e.stance == "supports"] == ["surgery.excision.1"]
+    # a wide local excision is the melanoma's by its name: against the denial, the reviewer settles it
+    wle = finding("prior_surgery", at=20).model_copy(update={"rule": "surgery.wle.3"})
+    both = determine(base + [wle, never], POLICY, INITIAL).criterion("recurrent_after_surgery")
+    assert both.status == "insufficient" and both.conflict
+    # a denial that does not count (hypothetical, family, uncertain) outweighs nothing
+    for qualifier in ("hypothetical", "family", "uncertain"):
+        doubtful = finding("no_prior_surgery", at=80, **{qualifier: True})
+        assert status(determine(base + [scar, doubtful], POLICY, INITIAL), "recurrent_after_surgery") == "met"
+    # a denial of the generic operation itself ('not excised') stays, cited for the denial's side
+    not_excised = finding("prior_surgery", at=90, negated=True).model_copy(update={"rule": "surgery.excision.3"})
+    cited = determine(base + [scar, never, not_excised], POLICY, INITIAL).criterion("recurrent_after_surgery")
+    assert cited.status == "not_met" and any(e.start == 90 for e in cited.evidence)
+
+
+def test_gives_way_to_needs_the_rules_that_give_way():
+    with pytest.raises(ValueError, match="gives_way_to needs"):
+        Requirement(any_of=["prior_surgery"], label="a prior surgery", gives_way_to=["no_prior_surgery"])
 
 
 def test_a_pathologists_doubt_leaves_the_recurrence_for_the_reviewer():

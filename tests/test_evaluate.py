@@ -26,13 +26,13 @@ TARGET_DEV_CASES = {f"d{n:02d}" for n in range(1, 308)}
 # d284-d289 66.7 / 94.4 / 88.2; d290-d295 50.0 / 88.9 / 74.6 (1 wrong meet); d296-d307 83.3 / 97.2 / 89.3 (1).
 DEV_RATCHETS = {
     "d224-d259": ({f"d{n}" for n in range(224, 260)},
-                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.90}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.91}),
     "d260-d277": ({f"d{n}" for n in range(260, 278)},
-                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.90}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.91}),
     "d278-d295": ({f"d{n}" for n in range(278, 296)},
-                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.86}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.88}),
     "d296-d307": ({f"d{n}" for n in range(296, 308)},
-                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.89}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.90}),
     # session 10: written blind from themes drawn from held's confusion (never operated; unresectable and response told
     # without the words). First contact with the session's starting rules (8d9d6f1) 87.5 / 95.1 / 85.8 with two wrong
     # meets_criteria; on arrival 83.3 / 94.4 / 85.4 (two); after the session's rules 91.7 / 96.5 / 87.3, the two wrong
@@ -43,7 +43,13 @@ DEV_RATCHETS = {
     # session's starting rules 66.7 / 93.1 / 83.6, on arrival (36d2153) 75.0 / 94.4 / 85.1, none wrongly met; after the
     # rules written from it 91.7 / 98.6 / 87.3
     "d332-d343": ({f"d{n}" for n in range(332, 344)},
-                  {"outcome_accuracy": 0.91, "criterion_accuracy": 0.98, "evidence_hit_rate": 0.87}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.87}),
+    # session 11 (never operated amid decoy surgeries; letters recounting a visit; unresectable and response without
+    # the words): first contact with the session's starting rules (7add06f) 83.3 / 94.4 / 93.2, none wrongly met;
+    # after an operation not named for the melanoma gives way to 'never operated' and a plan dated before a printout's
+    # banner date is of then: 100 / 98.6 / 92.5
+    "d344-d355": ({f"d{n}" for n in range(344, 356)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.98, "evidence_hit_rate": 0.92}),
 }
 # dev cases still wrongly pre-filled meets_criteria: a letter of medical necessity that recounts a visit's exam (d312),
 # and a problem list's surgery the note itself says is unconfirmed (d313)
@@ -53,22 +59,22 @@ DEV_WRONGLY_MET = {"d312", "d313"}
 # h01-h14 were set in session 1; h15-h28 were written blind by other authors in session 3, h29-h41 in session 4.
 HELD_RATCHETS = {
     "h01-h14": ({f"h{n:02d}" for n in range(1, 15)},
-                {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.96}),
+                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.96}),
     "h15-h22": ({f"h{n:02d}" for n in range(15, 23)},
-                {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.93}),
+                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.94}),
     "h23-h25": ({f"h{n:02d}" for n in range(23, 26)},
-                {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.96}),
+                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.96}),
     "h26-h28": ({f"h{n:02d}" for n in range(26, 29)},
                 {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.96}),
     "h29-h34": ({f"h{n:02d}" for n in range(29, 35)},
-                {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.86}),
+                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.87}),
     "h35-h38": ({f"h{n:02d}" for n in range(35, 39)},
                 {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.88}),
     "h39-h41": ({f"h{n:02d}" for n in range(39, 42)},
-                {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.93}),
+                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.93}),
     # session 5 (2026-11-24), measured on first contact and again at the session's end
     "h42-h45": ({f"h{n:02d}" for n in range(42, 46)},
-                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.84}),
+                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.86}),
     "h46-h49": ({f"h{n:02d}" for n in range(46, 50)},
                 {"outcome_accuracy": 0.75, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.93}),
     "h50-h54": ({f"h{n:02d}" for n in range(50, 55)},
@@ -78,25 +84,25 @@ HELD_RATCHETS = {
     "h55-h60": ({f"h{n:02d}" for n in range(55, 61)},
                 {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.97}),
     "h61-h66": ({f"h{n:02d}" for n in range(61, 67)},
-                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.81}),
+                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.83}),
     # session 7 (2026-11-24): measured on first contact (83.3% / 94.4% / 86.7%, no wrong meets), and at the end of
     # the session (100% / 100% / 91.7%); the session also raised the evidence of h29-h49 and h61-h66
     "h67-h72": ({f"h{n:02d}" for n in range(67, 73)},
-                {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.91}),
+                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.93}),
     # session 7: measured on first contact (83.3% / 91.7% / 85.3%, one wrong meets_criteria)
     "h73-h78": ({f"h{n:02d}" for n in range(73, 79)},
                 {"outcome_accuracy": 0.83, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.85}),
     # session 8: measured on first contact at the session's end (h79-h84 50% / 91.7% / 91.7%, h85-h90 83.3% / 97.2% /
     # 90.6%, one wrong meets_criteria each)
     "h79-h84": ({f"h{n:02d}" for n in range(79, 85)},
-                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.93}),
+                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.95}),
     "h85-h90": ({f"h{n:02d}" for n in range(85, 91)},
-                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.90}),
+                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.92}),
     # session 9: first contact with the rules of the session's start (dd6439a) h91-h96 83.3% / 94.4% / 93.9%, h97-h102
     # 33.3 / 88.9 / 90.5 with one wrong meets_criteria, h103-h106 50.0 / 91.7 / 80.0; with the rules as they stood when
     # each arrived (written from dev only) h91-h96 100 / 97.2 / 95.4, h97-h102 83.3 / 97.2 / 92.1, none wrongly met
     "h91-h96": ({f"h{n:02d}" for n in range(91, 97)},
-                {"outcome_accuracy": 0.95, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.96}),
+                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.96}),
     "h97-h102": ({f"h{n:02d}" for n in range(97, 103)},
                  {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.92}),
     "h103-h106": ({f"h{n:02d}" for n in range(103, 107)},
@@ -109,7 +115,10 @@ HELD_RATCHETS = {
     # 75.0 / 95.8 / 84.1, one case lost to a cancelled excision read as a prior surgery; the rule written from dev
     # d332 (a cancelled or never rescheduled surgery was not done) brought it back: 100 / 100 / 86.4
     "h115-h118": ({f"h{n}" for n in range(115, 119)},
-                  {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.86}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.86}),
+    # session 11: first contact with the session's starting rules (7add06f) 75.0 / 95.8 / 90.9, none wrongly met
+    "h119-h122": ({f"h{n}" for n in range(119, 123)},
+                  {"outcome_accuracy": 0.75, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.90}),
 }
 
 
@@ -194,7 +203,7 @@ def test_held_cases_hold_their_measured_floors(results, name):
 @pytest.mark.parametrize(
     "name", ["h01-h14", "h15-h22", "h23-h25", "h26-h28", "h29-h34", "h35-h38", "h39-h41", "h46-h49", "h50-h54", "h55-h60",
              "h61-h66", "h67-h72", "h79-h84", "h91-h96", "h97-h102", "h103-h106",
-             "h107-h114", "h115-h118"]
+             "h107-h114", "h115-h118", "h119-h122"]
 )
 def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
