@@ -190,13 +190,31 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
                 "concept": meta.negated_means, "rule": f"{meta.id}.denied",
                 "qualifiers": denied.qualifiers.model_copy(update={"negated": False}),
             }))
+    said = list(findings)
     for told in prose_size_findings(document, rules.tables):  # a lesion's size change told in a sentence
         section = by_start.at(told.start)
         told = told.model_copy(update={"section": section[2] if section else None})
         cue = _section_cue(section, told.concept)
-        findings.append(told if cue is None else told.qualified(cue))
+        told = told if cue is None else told.qualified(cue)
+        findings.append(_of_the_time_said(told, said))
     findings.extend(section_findings(document, sections, rules.sections_not_done))
     return findings
+
+
+def _of_the_time_said(told: Finding, said: list[Finding]) -> Finding:
+    """A size change told in a line ('- 03/17/2026 CT: partial response (node 2.4 -> 1.5 cm)') is of the time the
+    line's own words of the same concept are: the measured change takes their historical cue, if they have one."""
+    if told.qualifiers.historical:
+        return told
+    for finding in said:
+        if (
+            finding.concept == told.concept
+            and finding.qualifiers.historical
+            and told.start <= finding.start < told.end
+        ):
+            cue = next(c for c in finding.qualifiers.cues if c.qualifier == "historical")
+            return told.qualified(cue)
+    return told
 
 
 # A section body shorter than this (non-space characters) is an empty heading, not documentation.

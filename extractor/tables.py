@@ -333,6 +333,9 @@ def _prose_changes(
                     rf"{_PROSE_SIZE_UNIT}", re.I), (1, 3)),
         (re.compile(rf"\b{now}\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}[^\n.;\d]{{0,40}}?\b{_any(then_words)}"
                     rf"\s+{_PROSE_FILLER}{_PROSE_SIZE}", re.I), (3, 1)),
+        # an arrow from then to now: 'target lesion 14 x 12 mm -> 6 x 5 mm', 'dominant lesion 15 -> 22 mm'
+        (re.compile(rf"(?<![\d.]){_PROSE_SIZE}[^\n.;\d]{{0,25}}?(?:-+>|→|=>)\s*{_PROSE_FILLER}{_PROSE_SIZE_UNIT}", re.I),
+         (1, 3)),
     ]
 
 

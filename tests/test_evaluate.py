@@ -26,7 +26,7 @@ TARGET_DEV_CASES = {f"d{n:02d}" for n in range(1, 308)}
 # d284-d289 66.7 / 94.4 / 88.2; d290-d295 50.0 / 88.9 / 74.6 (1 wrong meet); d296-d307 83.3 / 97.2 / 89.3 (1).
 DEV_RATCHETS = {
     "d224-d259": ({f"d{n}" for n in range(224, 260)},
-                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.91}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.92}),
     "d260-d277": ({f"d{n}" for n in range(260, 278)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.91}),
     "d278-d295": ({f"d{n}" for n in range(278, 296)},
@@ -43,13 +43,13 @@ DEV_RATCHETS = {
     # session's starting rules 66.7 / 93.1 / 83.6, on arrival (36d2153) 75.0 / 94.4 / 85.1, none wrongly met; after the
     # rules written from it 91.7 / 98.6 / 87.3
     "d332-d343": ({f"d{n}" for n in range(332, 344)},
-                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.87}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.88}),
     # session 11 (never operated amid decoy surgeries; letters recounting a visit; unresectable and response without
     # the words): first contact with the session's starting rules (7add06f) 83.3 / 94.4 / 93.2, none wrongly met;
     # after an operation not named for the melanoma gives way to 'never operated' and a plan dated before a printout's
     # banner date is of then: 100 / 98.6 / 92.5
     "d344-d355": ({f"d{n}" for n in range(344, 356)},
-                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.98, "evidence_hit_rate": 0.92}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.93}),
 }
 # dev cases still wrongly pre-filled meets_criteria: a letter of medical necessity that recounts a visit's exam (d312),
 # and a problem list's surgery the note itself says is unconfirmed (d313)
@@ -59,7 +59,7 @@ DEV_WRONGLY_MET = {"d312", "d313"}
 # h01-h14 were set in session 1; h15-h28 were written blind by other authors in session 3, h29-h41 in session 4.
 HELD_RATCHETS = {
     "h01-h14": ({f"h{n:02d}" for n in range(1, 15)},
-                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.96}),
+                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.97}),
     "h15-h22": ({f"h{n:02d}" for n in range(15, 23)},
                 {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.94}),
     "h23-h25": ({f"h{n:02d}" for n in range(23, 26)},
@@ -69,12 +69,12 @@ HELD_RATCHETS = {
     "h29-h34": ({f"h{n:02d}" for n in range(29, 35)},
                 {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.87}),
     "h35-h38": ({f"h{n:02d}" for n in range(35, 39)},
-                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.88}),
+                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.90}),
     "h39-h41": ({f"h{n:02d}" for n in range(39, 42)},
                 {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.93}),
     # session 5 (2026-11-24), measured on first contact and again at the session's end
     "h42-h45": ({f"h{n:02d}" for n in range(42, 46)},
-                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.86}),
+                {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.88}),
     "h46-h49": ({f"h{n:02d}" for n in range(46, 50)},
                 {"outcome_accuracy": 0.75, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.93}),
     "h50-h54": ({f"h{n:02d}" for n in range(50, 55)},
@@ -91,11 +91,11 @@ HELD_RATCHETS = {
                 {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.93}),
     # session 7: measured on first contact (83.3% / 91.7% / 85.3%, one wrong meets_criteria)
     "h73-h78": ({f"h{n:02d}" for n in range(73, 79)},
-                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.85}),
+                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.86}),
     # session 8: measured on first contact at the session's end (h79-h84 50% / 91.7% / 91.7%, h85-h90 83.3% / 97.2% /
     # 90.6%, one wrong meets_criteria each)
     "h79-h84": ({f"h{n:02d}" for n in range(79, 85)},
-                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.95}),
+                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.96}),
     "h85-h90": ({f"h{n:02d}" for n in range(85, 91)},
                 {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.92}),
     # session 9: first contact with the rules of the session's start (dd6439a) h91-h96 83.3% / 94.4% / 93.9%, h97-h102
@@ -104,7 +104,7 @@ HELD_RATCHETS = {
     "h91-h96": ({f"h{n:02d}" for n in range(91, 97)},
                 {"outcome_accuracy": 0.99, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.96}),
     "h97-h102": ({f"h{n:02d}" for n in range(97, 103)},
-                 {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.92}),
+                 {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.93}),
     "h103-h106": ({f"h{n:02d}" for n in range(103, 107)},
                   {"outcome_accuracy": 0.75, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.82}),
     # session 10: first contact with the session's starting rules (8d9d6f1) 87.5 / 95.8 / 90.4, none wrongly met; on

@@ -557,3 +557,44 @@ def test_a_phrase_near_a_mention_counts_only_where_a_word_starts(reviewer):
     )
     assert not [c for c, _ in concepts(reviewer, "Imlygic is indicated for unresectable melanoma lesions.\n")
                 if c == "unresectable"]
+
+
+# Session 11, from the third phrase bank: ways of saying it that the rules had missed.
+@pytest.mark.parametrize("text, concept", [
+    ("Dr. Hale (surg onc) reviewed photos and exam; too many dermal nodules on the L calf to excise with clear "
+     "margins.", "unresectable"),
+    ("The extent of cutaneous spread over the lower leg is such that surgical extirpation would be futile.",
+     "unresectable"),
+    ("Spoke w/ plastics; the bed is irradiated so they will not take her to the OR.", "unresectable"),
+    ("Surgical excision not felt to be feasible given number (~22) and distribution.", "unresectable"),
+    ("Repeat surgical consult: no operative option for the R groin nodal disease.", "unresectable"),
+    ("Cannot achieve R0 -- tumor extends through the deep fascia onto the periosteum.", "unresectable"),
+    ("Surgeon unwilling to operate, lesion abuts the carotid bulb.", "unresectable"),
+    ("Good operative candidate and the lesion is technically removable with clear margins.", "resectable"),
+    ("Consent signed today for WLE of the shin lesion, OR 6/3.", "resectable"),
+    ("Melanoma managed exclusively with radiation and checkpoint inhibitors, no operative history.", "no_prior_surgery"),
+    ("The melanoma has not been operated on at any point.", "no_prior_surgery"),
+    ("Since diagnosis she's had only biopsies, surgery was never pursued.", "no_prior_surgery"),
+    ("Her disease has reappeared on the scalp after a disease-free interval; recurrent melanoma.", "recurrence"),
+    ("Excellent locoregional response to intralesional therapy per tumor board.", "response"),
+    ("Her ITMs are now barely perceptible.", "response"),
+    ("Lesions unchanged in size from last visit.", "stable"),
+])
+def test_more_ways_of_saying_it(reviewer, text, concept):
+    assert affirmed(reviewer, text, concept), text
+
+
+@pytest.mark.parametrize("text, concept", [
+    ("Recurrent ventral hernia, repair planned.", "recurrence"),
+    ("Hx recurrent C. diff 2022.", "recurrence"),
+    ("Recurrence-free survival data were reviewed with the patient.", "recurrence"),
+    ("Counseled on signs of recurrence to report promptly.", "recurrence"),
+    ("Will continue skin checks every 3 months to watch for recurrence.", "recurrence"),
+    ("Unclear whether the flattening is true response or post-injection inflammation settling.", "response"),
+    ("Re-auth note lacks documentation of clinical response.", "response"),
+    ("RA has responded to methotrexate.", "response"),
+    ("Responded to ipi in 2019, then everything grew back.", "response"),
+    ("She remembers going back to get it taken care of that fall.", "resectable"),
+])
+def test_and_what_only_sounds_like_it(reviewer, text, concept):
+    assert not affirmed(reviewer, text, concept), text

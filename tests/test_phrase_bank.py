@@ -5,8 +5,11 @@ and `phrase_bank_2.tsv` (325, in other voices: community dermatologists, NPs, re
 in the same 11 labels: unresectable said without the word, resectable, never operated, operated, recurrence, response,
 stable, progression, and the traps beside them. Both are dev sets: rules were written after reading their misses.
 First contact, with the rules of session 10's start (8d9d6f1): bank 1 221/335 (66%), bank 2 211/325 (65%); bank 2
-with the rules written from bank 1 (6ac6ea5), before it was read: 235/325 (72%). The floors below are the figures
-measured when the rules were written, so a rule change that loses a wording fails here.
+with the rules written from bank 1 (6ac6ea5), before it was read: 235/325 (72%). A third author wrote
+`phrase_bank_3.tsv` (330, in still other voices: surgical oncologists, Mohs surgeons, rural family physicians,
+dictations, pharmacist notes, OCR-garbled faxes) in session 11; first contact with the rules of 7add06f: 216/330 (65%),
+after the rules written from its misses 270/330 (82%). The floors below are the figures measured when the rules were
+written, so a rule change that loses a wording fails here.
 """
 
 from __future__ import annotations
@@ -58,13 +61,18 @@ def _right(label: str, fs: list[Finding]) -> bool:
 FLOORS = {
     "phrase_bank": {
         "unresectable": (42, 45), "resectable": (24, 30), "not_resectability": (25, 25), "no_prior_surgery": (29, 35),
-        "prior_surgery": (34, 35), "recurrence": (27, 30), "not_recurrence": (24, 25), "response": (41, 45),
+        "prior_surgery": (34, 35), "recurrence": (27, 30), "not_recurrence": (25, 25), "response": (42, 45),
         "stable": (16, 20), "progression": (23, 25), "not_response": (20, 20),
     },
     "phrase_bank_2": {
         "unresectable": (32, 40), "resectable": (22, 30), "not_resectability": (25, 25), "no_prior_surgery": (28, 35),
         "prior_surgery": (27, 30), "recurrence": (26, 30), "not_recurrence": (24, 25), "response": (34, 40),
         "stable": (13, 20), "progression": (20, 25), "not_response": (25, 25),
+    },
+    "phrase_bank_3": {
+        "unresectable": (33, 40), "resectable": (19, 30), "not_resectability": (25, 25), "no_prior_surgery": (27, 35),
+        "prior_surgery": (25, 30), "recurrence": (27, 30), "not_recurrence": (24, 25), "response": (30, 40),
+        "stable": (11, 20), "progression": (19, 25), "not_response": (30, 30),
     },
 }
 

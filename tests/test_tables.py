@@ -320,3 +320,17 @@ def test_sizes_of_margins_other_organs_and_ranges_are_not_a_lesions_change():
         "Nodule grew from 4 to 6 mm.\n"
     )
     assert prose(text) == []  # the last grew 50% but by 2 mm: progression needs 5 mm as well
+
+
+def test_a_lesions_size_change_told_with_an_arrow(reviewer):
+    def prose(line: str):
+        return [f.concept for f in prose_size_findings(plain_text_document("note.txt", "0", "A/P\n" + line + "\n"), RULE)]
+
+    assert prose("Target lesion 14 x 12 mm -> 6 x 5 mm.") == ["response"]
+    assert prose("Dominant lesion 15 -> 22 mm.") == ["progression"]
+    assert prose("Injected nodule 1.8 cm → 1.6 cm.") == []  # -11% is neither
+    assert prose("PET: FDG avidity of the injected nodules down, SUVmax 8.1 -> 2.3.") == []  # no size
+    # a line dated long before the visit, whose own words are of then, keeps its measured change there too
+    text = "Date of service: 11/10/2026\n- 03/17/2026 CT: partial response (inguinal node 2.4 -> 1.5 cm).\n"
+    measured = [f for f in reviewer.findings(plain_text_document("n.txt", "0", text)) if f.rule.endswith(".prose")]
+    assert [f.concept for f in measured] == ["response"] and measured[0].qualifiers.historical
