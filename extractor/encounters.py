@@ -405,3 +405,19 @@ def mark_history_denied_now(findings: list[Finding], text: str, rule: EncounterR
             for f in out
         ]
     return out
+
+
+def mark_necessity_letter_exams(findings: list[Finding], text: str, rule: EncounterRule) -> list[Finding]:
+    """A letter of medical necessity ('To whom it may concern: ... On examination at her visit on 10/19/2026 ...')
+    recounts an exam of a visit whose note it stands in for: its exam is historical, the letter's title or
+    salutation the cue. A consult letter to the referring physician is a visit note and is left alone."""
+    for pattern in rule.necessity_letter:
+        match = re.search(pattern, text, re.IGNORECASE | re.MULTILINE)
+        if match is None:
+            continue
+        words = match.group().lstrip("\t >#").rstrip()
+        start = match.start() + len(match.group()) - len(match.group().lstrip("\t >#"))
+        cue = Cue(qualifier="historical", text=words, start=start, end=start + len(words),
+                  rule=f"{rule.id}.necessity_letter")
+        return [f.qualified(cue) if f.concept == "section:physical_exam" else f for f in findings]
+    return findings

@@ -14,6 +14,7 @@ from extractor.document import TextDocument
 from extractor.encounters import (
     mark_earlier_visits,
     mark_history_denied_now,
+    mark_necessity_letter_exams,
     mark_old_dated_statements,
     mark_past_plans,
     mark_quoted_opinions,
@@ -322,6 +323,7 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
     findings = mark_quoted_opinions(findings, document.clean_text, rules.encounters, document.text)
     findings = mark_past_plans(findings, document.clean_text, rules.encounters, document.text)
     findings = mark_history_denied_now(findings, document.clean_text, rules.encounters)
+    findings = mark_necessity_letter_exams(findings, document.clean_text, rules.encounters)
     findings = mark_retracted_quotes(findings, document.clean_text, rules.retractions)
     findings = mark_benign_places(findings, document.clean_text, rules.benign_verdicts)
     findings = mark_doubted_lesions(findings, document.clean_text, rules.benign_verdicts)

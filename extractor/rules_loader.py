@@ -362,10 +362,18 @@ class EncounterRule(_Strict):
         description="opposite opinions: a later note that recounts the old as a past view and states the new now "
         "revises what earlier notes said",
     )
+    necessity_letter: list[str] = Field(
+        default_factory=list,
+        description="lines that make a document a letter of medical necessity (its title; a salutation to the plan "
+        "or 'To whom it may concern'), regular expressions (multiline, ignoring case): the exam such a letter "
+        "recounts is of a visit whose note was not submitted, so it is no office visit's exam",
+    )
 
     @model_validator(mode="after")
     def _compiles(self) -> "EncounterRule":
         re.compile(self.date)
+        for line in self.necessity_letter:
+            re.compile(line)
         for heading in self.headings:
             if "(?P<date>" not in heading:
                 raise ValueError(f"heading {heading!r} has no (?P<date>...) group")

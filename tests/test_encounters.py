@@ -422,3 +422,26 @@ def test_a_plan_dated_before_a_printout_dated_only_in_its_banner_is_no_plan_now(
         resectable = [f for f in marked if f.concept == "resectable"]
         assert resectable and all(f.qualifiers.historical for f in resectable)
         assert resectable[0].qualifiers.cues[-1].text == "03/21/2024"
+
+
+def test_the_exam_a_letter_of_medical_necessity_recounts_is_no_office_visits_exam(reviewer):
+    body = (
+        "Re: Imlygic, initial authorization\n"
+        "{salutation}\n"
+        "I am writing on behalf of my patient, who has recurrent melanoma of the right chest wall after WLE in 2023.\n"
+        "PHYSICAL EXAM\n"
+        "On examination at her visit on 10/19/2026 she has about 20 dermal nodules across the right chest wall.\n"
+        "Sincerely,\n"
+    )
+
+    def exams(salutation: str) -> list:
+        text = body.replace("{salutation}", salutation)
+        found = reviewer.findings(plain_text_document("letter.txt", "0", text))
+        return [f for f in found if f.concept == "section:physical_exam"]
+
+    for to_the_plan in ("To Whom It May Concern:", "Dear Medical Director,"):
+        letter = exams(to_the_plan)
+        assert letter and all(f.qualifiers.historical for f in letter)
+        assert letter[0].qualifiers.cues[-1].rule.endswith(".necessity_letter")
+    # a consult letter to the referring physician is the visit's note: its exam stands
+    assert exams("Dear Dr. Okafor,") and not any(f.qualifiers.historical for f in exams("Dear Dr. Okafor,"))

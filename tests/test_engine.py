@@ -307,3 +307,10 @@ def test_disease_persisting_at_a_positive_margin_puts_a_recurrence_after_surgery
     # persistence that the notes deny is no doubt at all
     denied = determine(ELIGIBLE + [finding("persistent_disease", at=60, negated=True)], POLICY, INITIAL)
     assert denied.criterion("recurrent_after_surgery").status == "met"
+
+
+def test_a_prior_surgery_the_notes_cannot_confirm_leaves_the_recurrence_to_the_reviewer():
+    unconfirmed = finding("surgery_unconfirmed", at=70)
+    result = determine(ELIGIBLE + [unconfirmed], POLICY, INITIAL).criterion("recurrent_after_surgery")
+    assert result.status == "insufficient" and result.conflict
+    assert any(e.concept == "surgery_unconfirmed" and e.stance == "contradicts" for e in result.evidence)

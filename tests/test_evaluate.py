@@ -36,9 +36,9 @@ DEV_RATCHETS = {
     # session 10: written blind from themes drawn from held's confusion (never operated; unresectable and response told
     # without the words). First contact with the session's starting rules (8d9d6f1) 87.5 / 95.1 / 85.8 with two wrong
     # meets_criteria; on arrival 83.3 / 94.4 / 85.4 (two); after the session's rules 91.7 / 96.5 / 87.3, the two wrong
-    # meets (d312, d313) still there: see the strict xfail below.
+    # meets (d312, d313), ended in session 11.
     "d308-d331": ({f"d{n}" for n in range(308, 332)},
-                  {"outcome_accuracy": 0.91, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.87}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.87}),
     # session 10, second batch (never operated amid decoy surgeries; response in plain words): first contact with the
     # session's starting rules 66.7 / 93.1 / 83.6, on arrival (36d2153) 75.0 / 94.4 / 85.1, none wrongly met; after the
     # rules written from it 91.7 / 98.6 / 87.3
@@ -51,9 +51,6 @@ DEV_RATCHETS = {
     "d344-d355": ({f"d{n}" for n in range(344, 356)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.93}),
 }
-# dev cases still wrongly pre-filled meets_criteria: a letter of medical necessity that recounts a visit's exam (d312),
-# and a problem list's surgery the note itself says is unconfirmed (d313)
-DEV_WRONGLY_MET = {"d312", "d313"}
 # The held-out split is never read while writing rules. Each ratchet holds the cases it was measured on to the figures
 # they have now (see the closing notes); they are below the targets: raise them only by improving rules on dev.
 # h01-h14 were set in session 1; h15-h28 were written blind by other authors in session 3, h29-h41 in session 4.
@@ -163,14 +160,9 @@ def test_every_dev_case_is_in_a_measured_set_and_none_else_is_wrongly_met(result
     ratcheted = set().union(*(cases for cases, _ in DEV_RATCHETS.values()))
     assert block["cases"] == len(TARGET_DEV_CASES | ratcheted)
     assert block["gold_sentences_located"] == block["gold_sentences"]
-    others = {r.case_id for r in results if r.split == "dev"} - DEV_WRONGLY_MET
-    assert _of(results, "dev", others)["false_meets_criteria"] == 0
-
-
-@pytest.mark.xfail(strict=True, reason="issue 3 open: these dev cases are wrongly pre-filled meets_criteria")
-@pytest.mark.parametrize("case", sorted(DEV_WRONGLY_MET))
-def test_the_known_wrongly_met_dev_cases(results, case):
-    assert _of(results, "dev", {case})["false_meets_criteria"] == 0
+    # session 11 ended the last two (d312: a letter of medical necessity recounting a visit's exam; d313: a surgery the
+    # note says it cannot confirm)
+    assert block["false_meets_criteria"] == 0
 
 
 @pytest.mark.parametrize("name", list(DEV_RATCHETS))

@@ -579,6 +579,8 @@ def test_a_phrase_near_a_mention_counts_only_where_a_word_starts(reviewer):
     ("Excellent locoregional response to intralesional therapy per tumor board.", "response"),
     ("Her ITMs are now barely perceptible.", "response"),
     ("Lesions unchanged in size from last visit.", "stable"),
+    ("Still unable to confirm whether he had the WLE in Seattle; awaiting records.", "surgery_unconfirmed"),
+    ("Whether a WLE/SLNB was done in 03/2025 is still unconfirmed: the entry was carried over.", "surgery_unconfirmed"),
 ])
 def test_more_ways_of_saying_it(reviewer, text, concept):
     assert affirmed(reviewer, text, concept), text
