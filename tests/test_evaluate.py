@@ -43,11 +43,17 @@ DEV_RATCHETS = {
     # session's starting rules 66.7 / 93.1 / 83.6, on arrival (36d2153) 75.0 / 94.4 / 85.1, none wrongly met; after the
     # rules written from it 91.7 / 98.6 / 87.3
     "d332-d343": ({f"d{n}" for n in range(332, 344)},
-                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.88}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.89}),
     # session 11 (never operated amid decoy surgeries; letters recounting a visit; unresectable and response without
     # the words): first contact with the session's starting rules (7add06f) 83.3 / 94.4 / 93.2, none wrongly met;
     # after an operation not named for the melanoma gives way to 'never operated' and a plan dated before a printout's
     # banner date is of then: 100 / 98.6 / 92.5
+    # session 11, second batch (chronology across documents; mixed re-authorization messages): first contact with the
+    # session's starting rules (7add06f) d356-d361 50.0 / 86.1 / 85.0 and d362-d367 50.0 / 91.7 / 81.7, none wrongly
+    # met; on arrival (d9cd69a) 83.3 / 88.9 / 85.0 and 50.0 / 91.7 / 83.1; after the rules written from them 75.0 /
+    # 94.4 / 85.4 together
+    "d356-d367": ({f"d{n}" for n in range(356, 368)},
+                  {"outcome_accuracy": 0.75, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.85}),
     "d344-d355": ({f"d{n}" for n in range(344, 356)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.93}),
 }
@@ -64,7 +70,7 @@ HELD_RATCHETS = {
     "h26-h28": ({f"h{n:02d}" for n in range(26, 29)},
                 {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.96}),
     "h29-h34": ({f"h{n:02d}" for n in range(29, 35)},
-                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.87}),
+                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.87}),
     "h35-h38": ({f"h{n:02d}" for n in range(35, 39)},
                 {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.90}),
     "h39-h41": ({f"h{n:02d}" for n in range(39, 42)},
@@ -81,7 +87,7 @@ HELD_RATCHETS = {
     "h55-h60": ({f"h{n:02d}" for n in range(55, 61)},
                 {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.97}),
     "h61-h66": ({f"h{n:02d}" for n in range(61, 67)},
-                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.83}),
+                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.84}),
     # session 7 (2026-11-24): measured on first contact (83.3% / 94.4% / 86.7%, no wrong meets), and at the end of
     # the session (100% / 100% / 91.7%); the session also raised the evidence of h29-h49 and h61-h66
     "h67-h72": ({f"h{n:02d}" for n in range(67, 73)},
@@ -116,6 +122,10 @@ HELD_RATCHETS = {
     # session 11: first contact with the session's starting rules (7add06f) 75.0 / 95.8 / 90.9, none wrongly met
     "h119-h122": ({f"h{n}" for n in range(119, 123)},
                   {"outcome_accuracy": 0.75, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.90}),
+    # session 11, second batch: first contact with the session's starting rules (7add06f) 75.0 / 95.8 / 93.0, none
+    # wrongly met; on arrival (d9cd69a, with the rules of the session so far) 100 / 100 / 95.3
+    "h123-h126": ({f"h{n}" for n in range(123, 127)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.95}),
 }
 
 
@@ -195,7 +205,7 @@ def test_held_cases_hold_their_measured_floors(results, name):
 @pytest.mark.parametrize(
     "name", ["h01-h14", "h15-h22", "h23-h25", "h26-h28", "h29-h34", "h35-h38", "h39-h41", "h46-h49", "h50-h54", "h55-h60",
              "h61-h66", "h67-h72", "h79-h84", "h91-h96", "h97-h102", "h103-h106",
-             "h107-h114", "h115-h118", "h119-h122"]
+             "h107-h114", "h115-h118", "h119-h122", "h123-h126"]
 )
 def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0

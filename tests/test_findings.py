@@ -579,6 +579,12 @@ def test_a_phrase_near_a_mention_counts_only_where_a_word_starts(reviewer):
     ("Excellent locoregional response to intralesional therapy per tumor board.", "response"),
     ("Her ITMs are now barely perceptible.", "response"),
     ("Lesions unchanged in size from last visit.", "stable"),
+    ("Dr. Arakawa saw him and would not attempt excision: the nodules ring the graft.", "unresectable"),
+    ("The only operation that would clear the field is a below-knee amputation, which she does not recommend.",
+     "unresectable"),
+    ("Surgery remains off the table: she is on apixaban and the disease spans the calf and thigh.", "unresectable"),
+    ("Taking the brow and lid plus a parotidectomy is not an operation I am willing to recommend.", "unresectable"),
+    ("The conference agreed unanimously that the morbidity would be unacceptable.", "unresectable"),
     ("Still unable to confirm whether he had the WLE in Seattle; awaiting records.", "surgery_unconfirmed"),
     ("Whether a WLE/SLNB was done in 03/2025 is still unconfirmed: the entry was carried over.", "surgery_unconfirmed"),
 ])
@@ -597,6 +603,9 @@ def test_more_ways_of_saying_it(reviewer, text, concept):
     ("RA has responded to methotrexate.", "response"),
     ("Responded to ipi in 2019, then everything grew back.", "response"),
     ("She remembers going back to get it taken care of that fall.", "resectable"),
+    ("General: alert, moves slowly with a cane; left forearm in a removable splint.", "resectable"),
+    ("New lesions since baseline: none.", "progression"),
+    ("New lesions since the last visit: none.", "progression"),
 ])
 def test_and_what_only_sounds_like_it(reviewer, text, concept):
     assert not affirmed(reviewer, text, concept), text
