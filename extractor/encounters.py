@@ -155,6 +155,12 @@ def _current(finding: Finding, concept: str) -> bool:
     return finding.concept == concept and not finding.qualifiers.active()
 
 
+def _doubted_now(finding: Finding) -> bool:
+    """A mention put as an open question now: uncertain, and neither negated, family, hypothetical nor of the past."""
+    q = finding.qualifiers
+    return q.uncertain and not (q.negated or q.family or q.hypothetical or q.historical)
+
+
 def _recounted(finding: Finding, opinion: RevisedOpinion, plan_rules: frozenset[str] = frozenset()) -> bool:
     """Does the finding recount the old opinion as a past or doubted view (with one of the opinion's cue rules, when
     it names any)? A plan not taken up ('does not want to proceed with a dissection') is a choice, not a view of the
@@ -351,8 +357,10 @@ def mark_old_dated_statements(
     for o in rule.revised_opinions:
         if not o.recount_cues:
             opposite.setdefault(o.old, set()).add(o.new)
+    # the opposite stated now, or put now as an open question ('whether they could now be excised is a fair
+    # question'): either way the old dated opinion is no longer the opinion of record
     current_now = current_elsewhere | {
-        f.concept for k, f in enumerate(findings) if k not in old and _current(f, f.concept)
+        f.concept for k, f in enumerate(findings) if k not in old and (_current(f, f.concept) or _doubted_now(f))
     }
     return [
         f.qualified(old[k])

@@ -445,3 +445,19 @@ def test_the_exam_a_letter_of_medical_necessity_recounts_is_no_office_visits_exa
         assert letter[0].qualifiers.cues[-1].rule.endswith(".necessity_letter")
     # a consult letter to the referring physician is the visit's note: its exam stands
     assert exams("Dear Dr. Okafor,") and not any(f.qualifiers.historical for f in exams("Dear Dr. Okafor,"))
+
+
+def test_an_old_dated_opinion_gives_way_to_the_question_put_now(reviewer):
+    text = (
+        "Date of service: 11/12/2026\n"
+        "Problem list:\n"
+        "- Melanoma of R thigh, in-transit recurrence, unresectable (05/2026).\n"
+        "With only two small nodules left, whether they could now be excised is a fair question that I cannot answer.\n"
+    )
+    found = reviewer.findings(plain_text_document("note.txt", "0", text))
+    assert [f.qualifiers.uncertain for f in found if f.concept == "resectable"] == [True]
+    old = [f for f in found if f.concept == "unresectable"]
+    assert old and all(f.qualifiers.historical for f in old)
+    # without the question the old opinion stands: nothing newer says otherwise
+    standing = reviewer.findings(plain_text_document("n.txt", "0", text.rsplit("With only", 1)[0]))
+    assert any(not f.qualifiers.active() for f in standing if f.concept == "unresectable")
