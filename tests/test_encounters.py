@@ -461,3 +461,23 @@ def test_an_old_dated_opinion_gives_way_to_the_question_put_now(reviewer):
     # without the question the old opinion stands: nothing newer says otherwise
     standing = reviewer.findings(plain_text_document("n.txt", "0", text.rsplit("With only", 1)[0]))
     assert any(not f.qualifiers.active() for f in standing if f.concept == "unresectable")
+
+
+@pytest.mark.parametrize("footer", [
+    "Abernathy-Kwan, Leonard * MRN 00731-552 * DOB 02/14/1954 * Enc 10/27/2026 * Printed 10/28/2026 08:41",
+    "Columbia Basin Oncology | DOS 10/27/2026 | Page 1 of 3",
+    "Visit 10/27/2026 | Skagit Valley Dermatology",
+])
+def test_the_date_a_printout_prints_on_every_page_dates_its_visit(footer):
+    from extractor.encounters import latest_visit
+
+    visit = latest_visit(footer + "\n", RULE, printed=True)
+    assert visit is not None and visit[0] == date(2026, 10, 27)
+
+
+def test_an_enc_date_dates_a_printout_only_from_its_footer():
+    from extractor.encounters import latest_visit
+
+    footer = "Abernathy-Kwan, Leonard * MRN 00731-552 * DOB 02/14/1954 * Enc 10/27/2026 * Printed 10/28/2026 08:41\n"
+    assert latest_visit(footer, RULE) is None  # no heading of the note's own lines
+    assert latest_visit(footer, RULE, printed=True)[0] == date(2026, 10, 27)
