@@ -27,6 +27,11 @@ MAX_EVIDENCE = 15
 SectionRank = Mapping[str, int]
 
 
+def _discounted(finding: Finding) -> bool:
+    """Negated, family, hypothetical or uncertain: a mention that never counts."""
+    return any(getattr(finding.qualifiers, name) for name in DISCOUNTING)
+
+
 def _uncertain_only(finding: Finding) -> bool:
     q = finding.qualifiers
     return q.uncertain and not (q.negated or q.family or q.hypothetical)
@@ -45,7 +50,7 @@ def without_outweighed_inferences(findings: list[Finding], requirements: list[Re
         doubted = {f.concept for f in findings if f.concept in requirement.any_of and _uncertain_only(f)}
         stated_otherwise = any(
             f.concept in requirement.gives_way_to
-            and not any(getattr(f.qualifiers, name) for name in DISCOUNTING)
+            and not _discounted(f)
             and not (f.qualifiers.historical and "historical" not in requirement.accept)
             for f in findings
         )
@@ -59,7 +64,7 @@ def without_outweighed_inferences(findings: list[Finding], requirements: list[Re
             and (
                 (f.concept in doubted and not _uncertain_only(f))
                 # a denial of the inferred concept ("not excised") stays: it is evidence for the other side
-                or (stated_otherwise and not any(getattr(f.qualifiers, name) for name in DISCOUNTING))
+                or (stated_otherwise and not _discounted(f))
             )
         )
     return [f for f in findings if id(f) not in dropped] if dropped else findings

@@ -353,10 +353,7 @@ def mark_old_dated_statements(
         found += [(m, when) for m in months.finditer(sentence) if (when := _month_date(m, visit[0])) is not None]
         if found and all((visit[0] - when).days >= rule.dated_statement_days for _m, when in found):
             old[k] = _date_cue(finding, found[0][0], f"{rule.id}.dated_statement")
-    opposite: dict[str, set[str]] = {}
-    for o in rule.revised_opinions:
-        if not o.recount_cues:
-            opposite.setdefault(o.old, set()).add(o.new)
+    opposite = {o.old: o.new for o in rule.revised_opinions if not o.recount_cues}
     # the opposite stated now, or put now as an open question ('whether they could now be excised is a fair
     # question'): either way the old dated opinion is no longer the opinion of record
     current_now = current_elsewhere | {
@@ -364,7 +361,7 @@ def mark_old_dated_statements(
     }
     return [
         f.qualified(old[k])
-        if k in old and (f.concept in rule.past_when_dated or opposite.get(f.concept, set()) & current_now)
+        if k in old and (f.concept in rule.past_when_dated or opposite.get(f.concept) in current_now)
         else f
         for k, f in enumerate(findings)
     ]
