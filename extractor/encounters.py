@@ -420,8 +420,9 @@ def mark_necessity_letter_exams(findings: list[Finding], text: str, rule: Encoun
         match = re.search(pattern, text, re.IGNORECASE | re.MULTILINE)
         if match is None:
             continue
-        words = match.group().lstrip("\t >#").rstrip()
-        start = match.start() + len(match.group()) - len(match.group().lstrip("\t >#"))
+        lead = len(match.group()) - len(match.group().lstrip("\t >#"))  # the heading marks before the words
+        words = match.group()[lead:].rstrip()
+        start = match.start() + lead
         cue = Cue(qualifier="historical", text=words, start=start, end=start + len(words),
                   rule=f"{rule.id}.necessity_letter")
         return [f.qualified(cue) if f.concept == "section:physical_exam" else f for f in findings]

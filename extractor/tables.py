@@ -313,6 +313,7 @@ _PROSE_SIZE = r"(\d+(?:\.\d+)?)(?:\s*[x×]\s*\d+(?:\.\d+)?){0,2}\s*(mm|cm)?(?![\
 _PROSE_SIZE_UNIT = r"(\d+(?:\.\d+)?)(?:\s*[x×]\s*\d+(?:\.\d+)?){0,2}\s*(mm|cm)(?![\w%])"
 _PROSE_FILLER = r"(?:an?\s+|only\s+|about\s+|approximately\s+|~\s*|measures?\s+|measuring\s+)*"
 _PERCENT = r"(\d+(?:\.\d+)?)\s*%"
+_ARROW = r"(?:-+>|→|=>)"  # then -> now
 
 
 def _any(words: tuple[str, ...]) -> str:
@@ -334,7 +335,7 @@ def _prose_changes(
         (re.compile(rf"\b{now}\s+{_PROSE_FILLER}{_PROSE_SIZE_UNIT}[^\n.;\d]{{0,40}}?\b{_any(then_words)}"
                     rf"\s+{_PROSE_FILLER}{_PROSE_SIZE}", re.I), (3, 1)),
         # an arrow from then to now: 'target lesion 14 x 12 mm -> 6 x 5 mm', 'dominant lesion 15 -> 22 mm'
-        (re.compile(rf"(?<![\d.]){_PROSE_SIZE}[^\n.;\d]{{0,25}}?(?:-+>|→|=>)\s*{_PROSE_FILLER}{_PROSE_SIZE_UNIT}", re.I),
+        (re.compile(rf"(?<![\d.]){_PROSE_SIZE}[^\n.;\d]{{0,25}}?{_ARROW}\s*{_PROSE_FILLER}{_PROSE_SIZE_UNIT}", re.I),
          (1, 3)),
     ]
 
@@ -405,7 +406,7 @@ _CHAIN_NUMBER = re.compile(r"(\d+(?:\.\d+)?)\s*(mm|cm)?", re.I)
 def _sum_chain(words: tuple[str, ...]) -> re.Pattern[str]:
     """A sum word, then within a few words figures joined by arrows or 'to' ('77 -> 48 -> 24 mm')."""
     number = r"\d+(?:\.\d+)?\s*(?:mm|cm)?"
-    arrow = r"[^\d\n;]{0,40}?(?:-+>|→|=>|\bto\b)\s*"  # '96 mm at baseline (05/19/2026) -> 37 mm'; dates blanked
+    arrow = rf"[^\d\n;]{{0,40}}?(?:{_ARROW}|\bto\b)\s*"  # '96 mm at baseline (05/19/2026) -> 37 mm'; dates blanked
     names = "|".join(map(re.escape, words)) if words else "(?!)"
     return re.compile(
         rf"(?<!\w)(?:{names})(?!\w)[^\n\d;]{{0,40}}?(?P<chain>{number}(?:{arrow}{number})+)", re.I
