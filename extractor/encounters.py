@@ -182,7 +182,8 @@ def mark_revised_opinions(
     """An opinion a later note revises no longer stands. A dated note revises opinion A when it states the opposite B
     now and A nowhere as current, and either recounts A as a past or doubted view ("initially felt the disease was not
     resectable"; "the outside diagnosis of melanoma is revised"), which revises notes of its date or earlier, or, for
-    opinions without required recount cues, is ``revision_after_days`` or more newer than the note stating A. A revised
+    opinions without required recount cues, is ``revision_after_days`` (the opinion's own ``after_days``, when it
+    has one: then only the time between the notes counts) or more newer than the note stating A. A revised
     note's A takes the opinion's qualifier (cue: its dated heading, or its banner's date). Undated notes are left
     alone."""
     dated = [document_visit(text, rule, p) for text, p in zip(texts, printed or [None] * len(texts))]
@@ -201,8 +202,9 @@ def mark_revised_opinions(
         for k, visit in enumerate(dated):
             if visit is None or not any(
                 when >= visit[0]
-                if recounts
-                else not opinion.recount_cues and (when - visit[0]).days >= rule.revision_after_days
+                if recounts and opinion.after_days is None
+                else not opinion.recount_cues
+                and (when - visit[0]).days >= (opinion.after_days or rule.revision_after_days)
                 for when, recounts in revisers
             ):
                 continue
@@ -245,9 +247,10 @@ def mark_past_plans(
 
 
 # A quotation long enough to hold an opinion ('My consult note of 03/11/2024 read, in part: "... The primary lesion is
-# resectable ..."'), opened and closed by the quote marks in turn.
+# resectable ..."', or just 'described the lesion as "readily resectable"'), opened and closed by the quote marks in
+# turn.
 _QUOTE_MARK = re.compile(r"[\"“”]")
-QUOTED_MIN_CHARS = 40
+QUOTED_MIN_CHARS = 12
 QUOTED_MAX_CHARS = 2000
 QUOTE_INTRO_CHARS = 200  # how far before the quotation its introduction ('Letter of Dr. Lee, 04/09/2026:') may start
 
@@ -275,13 +278,19 @@ def mark_quoted_opinions(
     dates = re.compile(rule.date, re.IGNORECASE)
     months = re.compile(rf"(?<![\d/])(?:{rule.month_date})(?![\d/])", re.IGNORECASE) if rule.month_date else None
 
+    named_months = re.compile(rule.month_reference, re.IGNORECASE) if rule.month_reference else None
+
     def old_quote(a: int) -> bool:
         """Does the text introducing the quotation date it ``revision_after_days`` or more before the visit? A month
-        without its day ('Note from derm 02/2024') counts from the month's last day."""
+        without its day ('Note from derm 02/2024') counts from the month's last day; a month named in the
+        introduction ('began in May 2025. Her dermatologist's note from that visit described it as "..."') from
+        its middle."""
         before = text[max(0, a - QUOTE_INTRO_CHARS) : a]
         found = [parse_date(m.group()) for m in dates.finditer(before)]
         if months is not None:
             found += [month_end(m.group()) for m in months.finditer(before)]
+        if named_months is not None:
+            found += [_month_date(m, visit[0]) for m in named_months.finditer(before)]
         return any(when is not None and (visit[0] - when).days >= rule.revision_after_days for when in found)
 
     spans = [(a, b) for a, b in quoted_spans(text) if old_quote(a)]
@@ -374,10 +383,10 @@ def mark_old_dated_statements_across(
     printed: list[str] | None = None,
 ) -> list[list[Finding]]:
     """Each document's old dated statements, set against what the case's other documents state now (a clinic note's
-    "partial response on 06/2025 CT" is past when this month's restaging CT finds progression). Only for opinions
-    that do not revise across notes (``across_notes`` false): the others have ``mark_revised_opinions``, with its
-    six-week rule."""
-    opposites = {o.new for o in rule.revised_opinions if not o.across_notes}
+    "partial response on 06/2025 CT" is past when this month's restaging CT finds progression). Only for opinions of a
+    lesion's course (``after_days`` set, or ``across_notes`` false): resectability has ``mark_revised_opinions``,
+    with its six-week rule."""
+    opposites = {o.new for o in rule.revised_opinions if o.after_days is not None or not o.across_notes}
     current = [
         {f.concept for f in findings if f.concept in opposites and _current(f, f.concept)}
         for findings in findings_per_document

@@ -293,6 +293,12 @@ class RevisedOpinion(_Strict):
         description="when given, the later note must recount the old opinion with one of these cue rules (prefixes), "
         "as a pathology consultation 'revises' an outside diagnosis; otherwise any past or doubted mention will do",
     )
+    after_days: int | None = Field(
+        default=None,
+        description="when set, a note revises another only by being this many days newer, whatever it recounts: a "
+        "lesion's course is told anew at each visit ('no new lesions' denies no earlier note), and one visit's "
+        "'responding' is last season's news once a note months newer finds the lesions growing",
+    )
     across_notes: bool = Field(
         default=True,
         description="a later note stating the opposite revises earlier notes; when false, only a note's own old dated "

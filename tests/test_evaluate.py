@@ -60,12 +60,29 @@ DEV_RATCHETS = {
     # 94.4 / 88.5, one wrong meet left (d379: a WLE the referral reports and the pathology request denies)
     "d368-d379": ({f"d{n}" for n in range(368, 380)},
                   {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.88}),
+    # session 12 (unresectable told without the word and changing across documents; never operated told in varied
+    # places; response in ordinary words and across documents): first contact with the session's starting rules
+    # (6867a48) d380-d385 50.0 / 91.7 / 85.2, d386-d391 66.7 / 91.7 / 88.2, d392-d397 66.7 / 88.9 / 81.5, none wrongly
+    # met; after the rules written from them and from the fourth phrase bank 100 / 100 / 87.6
+    "d380-d397": ({f"d{n}" for n in range(380, 398)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.86}),
+    # session 12, second batch (unresectable now beside words that sound resectable; never operated or not said):
+    # first contact (6867a48) d398-d403 33.3 / 88.9 / 85.9 with one wrong meet, d404-d409 50.0 / 86.1 / 81.8; on
+    # arrival 50.0 / 91.7 / 87.1 (none wrongly met) and 50.0 / 86.1 / 81.8
+    "d398-d409": ({f"d{n}" for n in range(398, 410)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.98, "evidence_hit_rate": 0.85}),
+    # session 12, third batch (the lesions' course across months; general realism), measured at the session's end only:
+    # first contact (6867a48) d410-d415 33.3 / 88.9 / 88.9, d416-d421 66.7 / 94.4 / 85.5 with one wrong meet (d419);
+    # on arrival 66.7 / 94.4 / 90.3 and 66.7 / 94.4 / 85.5 (d419)
+    "d410-d421": ({f"d{n}" for n in range(410, 422)},
+                  {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.88}),
     "d344-d355": ({f"d{n}" for n in range(344, 356)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.93}),
 }
 # dev cases still wrongly pre-filled meets_criteria: a WLE the oncologist's note takes from the referral while the
-# referring dermatologist's pathology request says shave biopsy only, WLE declined (d379)
-DEV_WRONGLY_MET = {"d379"}
+# referring dermatologist's pathology request says shave biopsy only, WLE declined (d379); stable disease whose
+# measurement table reads as a response (d419, session 12's last batch, not yet worked from)
+DEV_WRONGLY_MET = {"d379", "d419"}
 # The held-out split is never read while writing rules. Each ratchet holds the cases it was measured on to the figures
 # they have now (see the closing notes); they are below the targets: raise them only by improving rules on dev.
 # h01-h14 were set in session 1; h15-h28 were written blind by other authors in session 3, h29-h41 in session 4.
@@ -139,6 +156,19 @@ HELD_RATCHETS = {
     # wrongly met; on arrival (b9bc5d7) the same
     "h127-h130": ({f"h{n}" for n in range(127, 131)},
                   {"outcome_accuracy": 0.25, "criterion_accuracy": 0.79, "evidence_hit_rate": 0.91}),
+    # session 12: first contact with the session's starting rules (6867a48) 66.7 / 91.7 / 90.5, none wrongly met; with
+    # the rules written from dev and the fourth phrase bank 83.3 / 94.4 / 90.5 (100 / 97.2 / 90.5 while an old dated
+    # resectability statement also gave way to another note's current opposite; backed out, as it cost h42-h45 a
+    # cited sentence)
+    "h131-h136": ({f"h{n}" for n in range(131, 137)},
+                  {"outcome_accuracy": 0.83, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.90}),
+    # session 12, second batch: first contact (6867a48) 100 / 100 / 92.7; on arrival the same
+    "h137-h140": ({f"h{n}" for n in range(137, 141)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.92}),
+    # session 12, third batch, measured at the session's end: first contact (6867a48) 50.0 / 87.5 / 88.9; on arrival
+    # 75.0 / 91.7 / 93.3, none wrongly met
+    "h141-h144": ({f"h{n}" for n in range(141, 145)},
+                  {"outcome_accuracy": 0.75, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.93}),
 }
 
 
@@ -225,7 +255,8 @@ def test_held_cases_hold_their_measured_floors(results, name):
 @pytest.mark.parametrize(
     "name", ["h01-h14", "h15-h22", "h23-h25", "h26-h28", "h29-h34", "h35-h38", "h39-h41", "h46-h49", "h50-h54", "h55-h60",
              "h61-h66", "h67-h72", "h79-h84", "h91-h96", "h97-h102", "h103-h106",
-             "h107-h114", "h115-h118", "h119-h122", "h123-h126", "h127-h130"]
+             "h107-h114", "h115-h118", "h119-h122", "h123-h126", "h127-h130", "h131-h136",
+             "h137-h140", "h141-h144"]
 )
 def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
