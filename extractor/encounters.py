@@ -183,10 +183,12 @@ def mark_revised_opinions(
     now and A nowhere as current, and either recounts A as a past or doubted view ("initially felt the disease was not
     resectable"; "the outside diagnosis of melanoma is revised"), which revises notes of its date or earlier, or, for
     opinions without required recount cues, is ``revision_after_days`` (the opinion's own ``after_days``, when it
-    has one: then only the time between the notes counts) or more newer than the note stating A. A revised
+    has one: then only the time between the notes counts; ``letter_revision_after_days`` when the note stating A is a
+    letter of medical necessity) or more newer than the note stating A. A revised
     note's A takes the opinion's qualifier (cue: its dated heading, or its banner's date). Undated notes are left
     alone."""
     dated = [document_visit(text, rule, p) for text, p in zip(texts, printed or [None] * len(texts))]
+    letters = [is_necessity_letter(text, rule) for text in texts]
     out = [list(findings) for findings in findings_per_document]
     for opinion in rule.revised_opinions:
         if not opinion.across_notes:
@@ -204,7 +206,8 @@ def mark_revised_opinions(
                 when >= visit[0]
                 if recounts and opinion.after_days is None
                 else not opinion.recount_cues
-                and (when - visit[0]).days >= (opinion.after_days or rule.revision_after_days)
+                and (when - visit[0]).days
+                >= (rule.letter_revision_after_days if letters[k] else opinion.after_days or rule.revision_after_days)
                 for when, recounts in revisers
             ):
                 continue
@@ -362,7 +365,10 @@ def mark_old_dated_statements(
         found += [(m, when) for m in months.finditer(sentence) if (when := _month_date(m, visit[0])) is not None]
         if found and all((visit[0] - when).days >= rule.dated_statement_days for _m, when in found):
             old[k] = _date_cue(finding, found[0][0], f"{rule.id}.dated_statement")
-    opposite = {o.old: o.new for o in rule.revised_opinions if not o.recount_cues}
+    opposites: dict[str, set[str]] = {}
+    for o in rule.revised_opinions:
+        if not o.recount_cues:
+            opposites.setdefault(o.old, set()).add(o.new)
     # the opposite stated now, or put now as an open question ('whether they could now be excised is a fair
     # question'): either way the old dated opinion is no longer the opinion of record
     current_now = current_elsewhere | {
@@ -370,7 +376,7 @@ def mark_old_dated_statements(
     }
     return [
         f.qualified(old[k])
-        if k in old and (f.concept in rule.past_when_dated or opposite.get(f.concept) in current_now)
+        if k in old and (f.concept in rule.past_when_dated or opposites.get(f.concept, set()) & current_now)
         else f
         for k, f in enumerate(findings)
     ]
@@ -421,18 +427,61 @@ def mark_history_denied_now(findings: list[Finding], text: str, rule: EncounterR
     return out
 
 
+def _necessity_letter_match(text: str, rule: EncounterRule) -> re.Match[str] | None:
+    """The title or salutation that makes the document a letter of medical necessity, if it is one."""
+    for pattern in rule.necessity_letter:
+        match = re.search(pattern, text, re.IGNORECASE | re.MULTILINE)
+        if match is not None:
+            return match
+    return None
+
+
+def is_necessity_letter(text: str, rule: EncounterRule) -> bool:
+    return _necessity_letter_match(text, rule) is not None
+
+
 def mark_necessity_letter_exams(findings: list[Finding], text: str, rule: EncounterRule) -> list[Finding]:
     """A letter of medical necessity ('To whom it may concern: ... On examination at her visit on 10/19/2026 ...')
     recounts an exam of a visit whose note it stands in for: its exam is historical, the letter's title or
     salutation the cue. A consult letter to the referring physician is a visit note and is left alone."""
-    for pattern in rule.necessity_letter:
-        match = re.search(pattern, text, re.IGNORECASE | re.MULTILINE)
-        if match is None:
+    match = _necessity_letter_match(text, rule)
+    if match is None:
+        return findings
+    lead = len(match.group()) - len(match.group().lstrip("\t >#"))  # the heading marks before the words
+    words = match.group()[lead:].rstrip()
+    start = match.start() + lead
+    cue = Cue(qualifier="historical", text=words, start=start, end=start + len(words),
+              rule=f"{rule.id}.necessity_letter")
+    return [f.qualified(cue) if f.concept == "section:physical_exam" else f for f in findings]
+
+
+def mark_settled_in_assessment(findings: list[Finding], rule: EncounterRule) -> list[Finding]:
+    """A note's assessment is its author's conclusion: when the last opinion its assessment states now is a
+    ``within_note`` opinion's new side, told as calling a plan off (``cancel_words``: 'not a surgical candidate, and
+    I have cancelled the OR date'), the plans of the old side (``past_plan_rules``) stated now elsewhere in the
+    note (the visit's reason, 'pre-op for scheduled re-excision') or earlier in its assessment (a plan copied forward
+    above today's 'I have cancelled the operation') are plans the author has since given up. Those mentions take the
+    opinion's qualifier, the assessment's last word the cue. Another clinician's view the note restates ('she
+    considers this resectable') is no plan: it stands, and the opinions conflict."""
+    out = list(findings)
+    assessed = set(rule.assessment_sections)
+    for opinion in rule.revised_opinions:
+        if not opinion.within_note:
             continue
-        lead = len(match.group()) - len(match.group().lstrip("\t >#"))  # the heading marks before the words
-        words = match.group()[lead:].rstrip()
-        start = match.start() + lead
-        cue = Cue(qualifier="historical", text=words, start=start, end=start + len(words),
-                  rule=f"{rule.id}.necessity_letter")
-        return [f.qualified(cue) if f.concept == "section:physical_exam" else f for f in findings]
-    return findings
+        stated = [f for f in out if f.section in assessed and (_current(f, opinion.new) or _current(f, opinion.old))]
+        if not stated:
+            continue
+        last = max(stated, key=lambda f: f.start)
+        if last.concept != opinion.new or not any(w in last.sentence.lower() for w in rule.cancel_words):
+            continue
+        cue = Cue(qualifier=opinion.qualifier, text=last.matched_text, start=last.start, end=last.end,
+                  rule=f"{rule.id}.settled_in_assessment")
+        plans = frozenset(rule.past_plan_rules)
+        out = [
+            f.qualified(cue)
+            if _current(f, opinion.old) and f.rule in plans and (f.section not in assessed or f.start < last.start)
+            else f
+            for f in out
+        ]
+    return out
+

@@ -18,6 +18,7 @@ from extractor.encounters import (
     mark_old_dated_statements,
     mark_past_plans,
     mark_quoted_opinions,
+    mark_settled_in_assessment,
 )
 from extractor.forms import mark_request_form
 from extractor.nodes import mark_unplaced_nodes
@@ -28,6 +29,7 @@ from extractor.nearby import denial_ok, sentence_bounds
 from extractor.tables import (
     in_visit_table_header,
     lesion_tables,
+    mark_denied_table_rows,
     mark_gone_table_lesions,
     mark_pre_treatment_response,
     prose_size_findings,
@@ -317,15 +319,17 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
     findings += table_findings(document, rules.tables, tables) + sum_findings(document, rules.tables)
     findings += visit_table_findings(document, rules.tables, visits)
     findings = mark_gone_table_lesions(findings, document, rules.tables, tables)
+    findings = mark_denied_table_rows(findings, document, rules.tables)
     findings = mark_pre_treatment_response(findings, document, rules.tables)
     findings = mark_earlier_visits(findings, document.clean_text, rules.encounters)
     findings = mark_old_dated_statements(findings, document.clean_text, rules.encounters, printed=document.text)
     findings = mark_quoted_opinions(findings, document.clean_text, rules.encounters, document.text)
     findings = mark_past_plans(findings, document.clean_text, rules.encounters, document.text)
+    findings = mark_settled_in_assessment(findings, rules.encounters)
     findings = mark_history_denied_now(findings, document.clean_text, rules.encounters)
     findings = mark_necessity_letter_exams(findings, document.clean_text, rules.encounters)
     findings = mark_retracted_quotes(findings, document.clean_text, rules.retractions)
     findings = mark_benign_places(findings, document.clean_text, rules.benign_verdicts)
     findings = mark_doubted_lesions(findings, document.clean_text, rules.benign_verdicts)
     findings = mark_unplaced_nodes(findings, rules.unplaced_nodes)
-    return mark_request_form(findings, document.text, rules.request_forms)
+    return mark_request_form(findings, document, rules.request_forms)

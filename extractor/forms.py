@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from extractor.document import TextDocument
 from extractor.rules_loader import RequestFormRule
 from models import Cue, Finding
 
@@ -24,9 +25,38 @@ def form_title(text: str, rule: RequestFormRule) -> tuple[int, int] | None:
     return None
 
 
-def mark_request_form(findings: list[Finding], text: str, rule: RequestFormRule) -> list[Finding]:
+def _page_starts(document: TextDocument) -> dict[int, int]:
+    """The offset where each page's text begins."""
+    starts: dict[int, int] = {}
+    for offset, page in enumerate(document.char_page):
+        if page not in starts and page > 0:
+            starts[page] = offset
+    return starts
+
+
+def mark_request_form(findings: list[Finding], document: TextDocument, rule: RequestFormRule) -> list[Finding]:
+    """A document that opens with a form's title is the form: every finding is the requester's claim. In a faxed
+    packet (a cover sheet, then the form, then a letter and reports) a form's title opening a later page makes that
+    page the form, and the rest of the packet stays chart documentation."""
+    text = document.text
     title = form_title(text, rule)
+    pages: set[int] | None = None  # None: the whole document
     if title is None:
-        return findings
+        if len(document.pages) < 2:
+            return findings
+        starts = _page_starts(document)
+        found = {page: (start + a, start + b) for page, start in starts.items() if page > 1
+                 for a, b in [form_title(text[start : start + rule.within], rule) or (-1, -1)] if a >= 0}
+        if not found:
+            return findings
+        title = min(found.values())
+        pages = set(found)
+
+    def on_form(f: Finding) -> bool:
+        return pages is None or f.page in pages
+
     cue = Cue(qualifier="uncertain", text=text[title[0] : title[1]], start=title[0], end=title[1], rule=rule.id)
-    return [f if f.concept.startswith("section:") or f.qualifiers.uncertain else f.qualified(cue) for f in findings]
+    return [
+        f if f.concept.startswith("section:") or f.qualifiers.uncertain or not on_form(f) else f.qualified(cue)
+        for f in findings
+    ]

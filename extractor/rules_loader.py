@@ -198,6 +198,10 @@ class MeasurementTableRule(_Strict):
     id: str
     source: str
     baseline_words: list[str] = Field(min_length=1)
+    none_words: list[str] = Field(
+        default_factory=list, description="a cell that denies ('none', 'nil', '0'): a 'New lesions' row of them all "
+        "says no new lesion appeared at any visit"
+    )
     response_change: float = Field(lt=0)
     progression_change: float = Field(gt=0)
     min_rows: int = Field(ge=1)
@@ -299,6 +303,12 @@ class RevisedOpinion(_Strict):
         "lesion's course is told anew at each visit ('no new lesions' denies no earlier note), and one visit's "
         "'responding' is last season's news once a note months newer finds the lesions growing",
     )
+    within_note: bool = Field(
+        default=False,
+        description="a note's own assessment that states the new opinion now, and not the old, settles the note: the "
+        "old stated elsewhere in it (a pre-op visit's 'reason for visit: scheduled re-excision', a history restating "
+        "the tumor board) is what was thought before the author's conclusion",
+    )
     across_notes: bool = Field(
         default=True,
         description="a later note stating the opposite revises earlier notes; when false, only a note's own old dated "
@@ -330,6 +340,10 @@ class EncounterRule(_Strict):
     revision_after_days: int = Field(
         gt=0, description="a note this much newer than another that states the opposite opinion now supersedes it"
     )
+    letter_revision_after_days: int = Field(
+        gt=0, description="a letter of medical necessity (``necessity_letter``) restates the case for the request: a "
+        "note this much newer that states the opposite opinion now supersedes it (a surgeon's consult after the letter)"
+    )
     dated_statement_days: int = Field(
         gt=0, description="a sentence whose every date is this much older than its note's visit tells the past"
     )
@@ -341,6 +355,14 @@ class EncounterRule(_Strict):
     )
     history_sections: list[str] = Field(
         default_factory=list, description="sections that tell the course so far (an oncologic history's dated lines)"
+    )
+    assessment_sections: list[str] = Field(
+        default_factory=list, description="sections that hold a note's conclusion (``within_note`` opinions)"
+    )
+    cancel_words: list[str] = Field(
+        default_factory=list,
+        description="words by which a note's author calls off a plan ('I have cancelled the OR date'): an assessment "
+        "concluding so settles the note's own plans (``within_note`` opinions)",
     )
     still_words: list[str] = Field(
         default_factory=list,

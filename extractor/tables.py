@@ -164,6 +164,9 @@ def lesion_tables(text: str, rule: MeasurementTableRule) -> list[LesionRows]:
                 if rows and (line.strip() == "" or _CONTINUATION.fullmatch(line.strip())):
                     j += 1  # a gap, or a cell's wrapped words ("axillary line") under its row
                     continue
+                if not rows and j == i + 1 and _CONTINUATION.fullmatch(line.strip()):
+                    j += 1  # the header's own wrapped words ('(mm)' under '05/19/26 baseline')
+                    continue
                 break
             if max(sizes) <= rule.max_size_mm:
                 # measured from the first dose when the table shows it (an earlier baseline is before the drug)
@@ -200,6 +203,29 @@ def mark_gone_table_lesions(
                               rule=f"{rule.id}.gone_now")
                     f = f.qualified(cue)
                     break
+        out.append(f)
+    return out
+
+
+def mark_denied_table_rows(findings: list[Finding], document: TextDocument, rule: MeasurementTableRule) -> list[Finding]:
+    """A table row that names new lesions and fills every visit's cell with a denial ('New lesions  -  none  none
+    none') says there were none at any visit: its progression is negated, the row's last denial the cue. A row whose
+    last cell counts some ('none  none  2') is left alone."""
+    text = document.clean_text
+    denial = _words(tuple(rule.none_words))
+    out = []
+    for f in findings:
+        if f.concept == "progression" and f.rule != rule.id and not f.qualifiers.negated:
+            line_end = text.find("\n", f.end)
+            rest = text[f.end : len(text) if line_end == -1 else line_end]
+            cells = [c for c in _CELL_GAP.split(rest.replace("|", "  ").strip()) if c]
+            if cells and all(c in ("-", "\u2013") or denial.fullmatch(c) for c in cells) and any(
+                denial.fullmatch(c) for c in cells
+            ):
+                last = list(denial.finditer(text, f.end, f.end + len(rest)))[-1]
+                cue = Cue(qualifier="negated", text=last.group(), start=last.start(), end=last.end(),
+                          rule=f"{rule.id}.denied_row")
+                f = f.qualified(cue)
         out.append(f)
     return out
 
@@ -264,22 +290,24 @@ _CELL_GAP = re.compile(r"\s{2,}|\t")
 
 def _size_columns(header: str, rule: MeasurementTableRule) -> list[bool] | None:
     """For each column of the header (cells two spaces apart): may it hold sizes? A column whose header names another
-    unit ('Inj today (mL)') holds none. None when no column is excluded."""
+    unit ('Inj today (mL)') and no date holds none. None when no column is excluded."""
     cells = _CELL_GAP.split(header.strip())
     other = _words(rule.other_units)
-    keep = [not other.search(cell.replace("(", " ").replace(")", " ")) for cell in cells]
+    # a dated column is a visit's measurements, whatever else its header says ('07/14/2026 (wk 14)')
+    keep = [not other.search(cell.replace("(", " ").replace(")", " ")) or bool(_DATE.search(cell)) for cell in cells]
     return keep if not all(keep) else None
 
 
 def _cells(row: str, keep: list[bool] | None) -> str:
-    """The row with the cells of excluded columns blanked, when it has as many cells as the header."""
+    """The row with the cells of excluded columns blanked. Where the row and the header split into different numbers
+    of cells (short header cells printed one space apart, 'Lesion Site'), the columns are matched from the right: the
+    measured columns come after the lesion's label and site, whose words are what runs together."""
     if keep is None:
         return row
     indent = row[: len(row) - len(row.lstrip())]
     cells = _CELL_GAP.split(row.strip())
-    if len(cells) != len(keep):
-        return row
-    return indent + "  ".join(cell if k else "" for cell, k in zip(cells, keep))
+    shift = len(cells) - len(keep)
+    return indent + "  ".join(cell if i - shift < 0 or keep[i - shift] else "" for i, cell in enumerate(cells))
 
 
 def sum_findings(document: TextDocument, rule: MeasurementTableRule) -> list[Finding]:

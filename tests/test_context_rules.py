@@ -98,6 +98,19 @@ EXAMPLES = [
     "The colitis required hospitalization and <ent historical>high-dose steroids</ent> in 2024.",
     "She came off <ent historical>azathioprine</ent> in 2014.",
     "He remains on <ent>tacrolimus</ent> for his kidney transplant.",
+    # a relative who tells the patient's history is no experiencer of it
+    "His daughter says the lump on his neck <ent>is growing</ent> fast.",
+    "Per her son, she <ent>has not had surgery</ent> for the melanoma.",
+    "Her mother and her sister had <ent family>melanoma</ent>.",
+    # how the lesions were at an earlier visit, or a response that did not last, is of then
+    "At his July visit the nodules were <ent historical>softer</ent>.",
+    "The early <ent historical>flattening</ent> of the nodules seen in July did not last.",
+    "After a good early response over the summer, the scalp disease has <ent>grown</ent>.",
+    # an operation that clearing the disease 'would still require' is not done, every one the clause names
+    "Clearing it would still require a <ent hypothetical>wide resection</ent> of the nape plus a posterior "
+    "<ent hypothetical>neck dissection</ent>.",
+    # an unticked box is an answer not given
+    "[ ] Stable disease [X] <ent>Partial response</ent> [ ] <ent negated>Progression</ent>",
     # affirmed
     "Biopsy confirmed <ent>recurrent melanoma</ent>.",
     "<ent>Recurrent melanoma</ent> of the left calf with multiple <ent>in-transit nodules</ent>.",

@@ -481,3 +481,54 @@ def test_an_enc_date_dates_a_printout_only_from_its_footer():
     footer = "Abernathy-Kwan, Leonard * MRN 00731-552 * DOB 02/14/1954 * Enc 10/27/2026 * Printed 10/28/2026 08:41\n"
     assert latest_visit(footer, RULE) is None  # no heading of the note's own lines
     assert latest_visit(footer, RULE, printed=True)[0] == date(2026, 10, 27)
+
+
+def test_a_letter_of_medical_necessity_gives_way_to_any_newer_note_stating_the_opposite(reviewer):
+    letter = plain_text_document("lmn.txt", "0", (
+        "October 14, 2026\n\nPremera Blue Cross\nRE: Imlygic\nTo Whom It May Concern:\n"
+        "Mr. B has recurrent melanoma of the right arm after WLE in 2025. His in-transit disease is currently "
+        "unresectable.\nSincerely,\n"))
+    consult = plain_text_document("consult.txt", "0", (
+        "Date of service: 11/04/2026\nASSESSMENT AND PLAN:\n"
+        "All three nodules are small and superficial, and each can be removed completely through a simple "
+        "elliptical excision. The lesions are resectable.\n"))
+    determination = reviewer.review_documents([letter, consult], ReviewRequest(request_type="initial"))
+    assert determination.criterion("unresectable").status == "not_met"
+    # a clinic note three weeks older than the consult is not a letter: the two opinions conflict
+    note = plain_text_document("visit.txt", "0", (
+        "Date of service: 10/14/2026\nASSESSMENT AND PLAN:\nHis in-transit disease is currently unresectable.\n"))
+    determination = reviewer.review_documents([note, consult], ReviewRequest(request_type="initial"))
+    assert determination.criterion("unresectable").status == "insufficient"
+
+
+def test_an_assessment_calling_off_the_operation_settles_the_notes_own_plans(reviewer):
+    text = (
+        "Date of service: 10/27/2026\n"
+        "REASON FOR VISIT: Pre-op for re-excision of scalp satellite recurrence, booked 10/29/2026.\n"
+        "HPI: Four new satellite nodules have appeared around the graft since the tumor board.\n"
+        "ASSESSMENT AND PLAN:\n"
+        "He is not a surgical candidate for the current scalp disease, and I have cancelled the 10/29/2026 "
+        "operation.\n"
+    )
+    found = reviewer.findings(plain_text_document("preop.txt", "0", text))
+    plans = [f for f in found if f.concept == "resectable"]
+    assert plans and all(f.qualifiers.historical for f in plans)
+    assert plans[0].qualifiers.cues[-1].rule.endswith(".settled_in_assessment")
+    # without the plan called off, the note's visit reason and its assessment are left to conflict
+    kept = reviewer.findings(plain_text_document("n.txt", "0", text.replace(", and I have cancelled the "
+                                                                             "10/29/2026 operation", "")))
+    assert any(not f.qualifiers.active() for f in kept if f.concept == "resectable")
+    # another clinician's view the note restates is no plan of its own: it stands
+    other = text.replace("HPI: Four", "HPI: Dr. Lee considers this resectable. Four")
+    restated = reviewer.findings(plain_text_document("o.txt", "0", other))
+    assert any(not f.qualifiers.active() and f.rule == "resectable.word.1" for f in restated)
+
+
+def test_a_tumor_boards_date_of_conference_dates_it():
+    from extractor.encounters import document_visit
+    text = "TUMOR BOARD\nDate of conference: 05/20/2026, 12:00-13:00\nSurgery: at present not resectable.\n"
+    visit = document_visit(text, RULE)
+    assert visit is not None and visit[0] == date(2026, 5, 20)
+    banner = "Oncology  /  Doe, Jane  /  DOB 04/30/1955  /  Seen 09/22/2026\nBody\n"
+    assert document_visit("Body\n", RULE, banner)[0] == date(2026, 9, 22)
+    assert document_visit("Body\n", RULE, "He was seen 09/22/2026 by dermatology.\n") is None

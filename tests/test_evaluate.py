@@ -18,6 +18,7 @@ SAMPLES = Path(__file__).resolve().parent.parent / "sample_notes"
 TARGETS = {"outcome_accuracy": 0.95, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.90}
 TARGET_DEV_CASES = {f"d{n:02d}" for n in range(1, 308)}
 # Each later dev set also keeps the figures it has reached, so a rule change cannot quietly trade one set for another.
+# Session 13 raised the floors of d356-d421 (and of the held sets its rules improved) to the figures they reached.
 # First contact: d224-d259 (session 8) 66.7% outcome / 91.2% criterion / 89.1% evidence, 3 wrong meets_criteria;
 # session 9, with the rules of the session's start (dd6439a): d260-d277 72.2 / 93.5 / 86.1, none wrongly met;
 # d278-d295 66.7 / 91.7 / 79.7, 1 wrong meet (d278-d283 66.7 / 94.4 / 82.4 with that one; d284-d289 66.7 / 94.4 /
@@ -53,43 +54,55 @@ DEV_RATCHETS = {
     # met; on arrival (d9cd69a) 83.3 / 88.9 / 85.0 and 50.0 / 91.7 / 83.1; after the rules written from them 75.0 /
     # 94.4 / 85.4 together
     "d356-d367": ({f"d{n}" for n in range(356, 368)},
-                  {"outcome_accuracy": 0.75, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.85}),
+                  {"outcome_accuracy": 0.83, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.86}),
     # session 11, third batch (unresectable beside surgical words that are not about the lesions; never operated told
     # in varied places): first contact with the session's starting rules (7add06f) 41.7 / 90.3 / 88.5 with three
     # wrong meets; on arrival (b9bc5d7) 50.0 / 91.7 / 88.5, three wrong meets; after the rules written from them 66.7 /
     # 94.4 / 88.5, one wrong meet left (d379: a WLE the referral reports and the pathology request denies)
     "d368-d379": ({f"d{n}" for n in range(368, 380)},
-                  {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.88}),
+                  {"outcome_accuracy": 0.75, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.89}),
     # session 12 (unresectable told without the word and changing across documents; never operated told in varied
     # places; response in ordinary words and across documents): first contact with the session's starting rules
     # (6867a48) d380-d385 50.0 / 91.7 / 85.2, d386-d391 66.7 / 91.7 / 88.2, d392-d397 66.7 / 88.9 / 81.5, none wrongly
     # met; after the rules written from them and from the fourth phrase bank 100 / 100 / 87.6
     "d380-d397": ({f"d{n}" for n in range(380, 398)},
-                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.86}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.88}),
     # session 12, second batch (unresectable now beside words that sound resectable; never operated or not said):
     # first contact (6867a48) d398-d403 33.3 / 88.9 / 85.9 with one wrong meet, d404-d409 50.0 / 86.1 / 81.8; on
     # arrival 50.0 / 91.7 / 87.1 (none wrongly met) and 50.0 / 86.1 / 81.8; after the rules written from them 91.7 /
     # 97.2 / 85.4 (d398: "No surgery for the melanoma" in a surgeon's plan reads as never operated)
     "d398-d409": ({f"d{n}" for n in range(398, 410)},
-                  {"outcome_accuracy": 0.91, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.85}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.86}),
     # session 12, third batch (the lesions' course across months; general realism), measured at the session's end only:
     # first contact (6867a48) d410-d415 33.3 / 88.9 / 88.9, d416-d421 66.7 / 94.4 / 85.5 with one wrong meet (d419);
     # on arrival 66.7 / 94.4 / 90.3 and 66.7 / 94.4 / 85.5 (d419)
     "d410-d421": ({f"d{n}" for n in range(410, 422)},
-                  {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.88}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.91}),
+    # session 13 (resectability changing across documents; some lesions removed and the rest not; never operated amid
+    # other operations; a re-authorization's course told across visits; messy fax packets): first contact with the
+    # session's starting rules (121b8ac) 66.7 / 92.6 / 86.2, none wrongly met; after the rules written from them
+    # (a letter of medical necessity gives way to any newer note; a tumor board's 'Date of conference' and a banner's
+    # 'Seen' date a note; a header's short cells running together) 100 / 100 / 87.6
+    "d422-d439": ({f"d{n}" for n in range(422, 440)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.87}),
+    # session 13, second batch (two clinicians differing the same week; a note's assessment revising the note): first
+    # contact (121b8ac) 75.0 / 95.8 / 88.3, on arrival 83.3 / 97.2 / 88.3, none wrongly met; after the rules written
+    # from them (an assessment that calls the operation off settles the note's own plans) 100 / 100 / 88.3
+    "d440-d451": ({f"d{n}" for n in range(440, 452)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.88}),
     "d344-d355": ({f"d{n}" for n in range(344, 356)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.93}),
 }
 # dev cases still wrongly pre-filled meets_criteria: a WLE the oncologist's note takes from the referral while the
-# referring dermatologist's pathology request says shave biopsy only, WLE declined (d379); stable disease whose
-# measurement table reads as a response (d419, session 12's last batch, not yet worked from)
-DEV_WRONGLY_MET = {"d379", "d419"}
+# referring dermatologist's pathology request says shave biopsy only, WLE declined (d379). Session 13 ended d419's (a
+# stable table whose injected-volume column was read as sizes)
+DEV_WRONGLY_MET = {"d379"}
 # The held-out split is never read while writing rules. Each ratchet holds the cases it was measured on to the figures
 # they have now (see the closing notes); they are below the targets: raise them only by improving rules on dev.
 # h01-h14 were set in session 1; h15-h28 were written blind by other authors in session 3, h29-h41 in session 4.
 HELD_RATCHETS = {
     "h01-h14": ({f"h{n:02d}" for n in range(1, 15)},
-                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.97}),
+                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.98}),
     "h15-h22": ({f"h{n:02d}" for n in range(15, 23)},
                 {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.94}),
     "h23-h25": ({f"h{n:02d}" for n in range(23, 26)},
@@ -97,7 +110,7 @@ HELD_RATCHETS = {
     "h26-h28": ({f"h{n:02d}" for n in range(26, 29)},
                 {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.96}),
     "h29-h34": ({f"h{n:02d}" for n in range(29, 35)},
-                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.87}),
+                {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.88}),
     "h35-h38": ({f"h{n:02d}" for n in range(35, 39)},
                 {"outcome_accuracy": 0.5, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.90}),
     "h39-h41": ({f"h{n:02d}" for n in range(39, 42)},
@@ -108,7 +121,7 @@ HELD_RATCHETS = {
     "h46-h49": ({f"h{n:02d}" for n in range(46, 50)},
                 {"outcome_accuracy": 0.75, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.93}),
     "h50-h54": ({f"h{n:02d}" for n in range(50, 55)},
-                {"outcome_accuracy": 0.8, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.87}),
+                {"outcome_accuracy": 0.8, "criterion_accuracy": 0.96, "evidence_hit_rate": 0.89}),
     # session 6 (2026-11-24): h55-h60 measured on first contact (83.3% / 97.2% / 95.6%), again at the session's end
     # (evidence 97.1%); h61-h66 measured on first contact at the session's end
     "h55-h60": ({f"h{n:02d}" for n in range(55, 61)},
@@ -121,7 +134,7 @@ HELD_RATCHETS = {
                 {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.93}),
     # session 7: measured on first contact (83.3% / 91.7% / 85.3%, one wrong meets_criteria)
     "h73-h78": ({f"h{n:02d}" for n in range(73, 79)},
-                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.86}),
+                {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.86}),
     # session 8: measured on first contact at the session's end (h79-h84 50% / 91.7% / 91.7%, h85-h90 83.3% / 97.2% /
     # 90.6%, one wrong meets_criteria each)
     "h79-h84": ({f"h{n:02d}" for n in range(79, 85)},
@@ -136,11 +149,11 @@ HELD_RATCHETS = {
     "h97-h102": ({f"h{n:02d}" for n in range(97, 103)},
                  {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.93}),
     "h103-h106": ({f"h{n:02d}" for n in range(103, 107)},
-                  {"outcome_accuracy": 0.75, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.82}),
+                  {"outcome_accuracy": 0.75, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.84}),
     # session 10: first contact with the session's starting rules (8d9d6f1) 87.5 / 95.8 / 90.4, none wrongly met; on
     # arrival 87.5 / 95.8 / 91.6; at the session's end 87.5 / 95.8 / 90.4
     "h107-h114": ({f"h{n}" for n in range(107, 115)},
-                  {"outcome_accuracy": 0.87, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.91}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.92}),
     # session 10, second batch: first contact with the session's starting rules 100 / 100 / 86.4; on arrival (36d2153)
     # 75.0 / 95.8 / 84.1, one case lost to a cancelled excision read as a prior surgery; the rule written from dev
     # d332 (a cancelled or never rescheduled surgery was not done) brought it back: 100 / 100 / 86.4
@@ -156,13 +169,13 @@ HELD_RATCHETS = {
     # session 11, third batch: first contact with the session's starting rules (7add06f) 25.0 / 79.2 / 91.3, none
     # wrongly met; on arrival (b9bc5d7) the same
     "h127-h130": ({f"h{n}" for n in range(127, 131)},
-                  {"outcome_accuracy": 0.25, "criterion_accuracy": 0.79, "evidence_hit_rate": 0.91}),
+                  {"outcome_accuracy": 0.25, "criterion_accuracy": 0.83, "evidence_hit_rate": 0.93}),
     # session 12: first contact with the session's starting rules (6867a48) 66.7 / 91.7 / 90.5, none wrongly met; with
     # the rules written from dev and the fourth phrase bank 83.3 / 94.4 / 90.5 (100 / 97.2 / 90.5 while an old dated
     # resectability statement also gave way to another note's current opposite; backed out, as it cost h42-h45 a
     # cited sentence)
     "h131-h136": ({f"h{n}" for n in range(131, 137)},
-                  {"outcome_accuracy": 0.83, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.90}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.90}),
     # session 12, second batch: first contact (6867a48) 100 / 100 / 92.7; on arrival the same
     "h137-h140": ({f"h{n}" for n in range(137, 141)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.92}),
@@ -170,6 +183,12 @@ HELD_RATCHETS = {
     # 75.0 / 91.7 / 93.3, none wrongly met
     "h141-h144": ({f"h{n}" for n in range(141, 145)},
                   {"outcome_accuracy": 0.75, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.93}),
+    # session 13: first contact with the session's starting rules (121b8ac) h145-h150 100 / 100 / 82.7 and h151-h156
+    # 100 / 97.2 / 90.3, none wrongly met; the same at the session's end
+    "h145-h150": ({f"h{n}" for n in range(145, 151)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.82}),
+    "h151-h156": ({f"h{n}" for n in range(151, 157)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.90}),
 }
 
 
@@ -257,7 +276,7 @@ def test_held_cases_hold_their_measured_floors(results, name):
     "name", ["h01-h14", "h15-h22", "h23-h25", "h26-h28", "h29-h34", "h35-h38", "h39-h41", "h46-h49", "h50-h54", "h55-h60",
              "h61-h66", "h67-h72", "h79-h84", "h91-h96", "h97-h102", "h103-h106",
              "h107-h114", "h115-h118", "h119-h122", "h123-h126", "h127-h130", "h131-h136",
-             "h137-h140", "h141-h144"]
+             "h137-h140", "h141-h144", "h145-h150", "h151-h156"]
 )
 def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0

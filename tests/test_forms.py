@@ -40,3 +40,22 @@ def test_what_only_the_form_says_is_uncertain_and_does_not_make_the_criterion_me
                                                                 "excision", "unresectable per surgical oncology"))
     determination = reviewer.review_documents([form, signed], ReviewRequest(request_type="initial"))
     assert determination.criterion("unresectable").status == "met"
+
+
+def test_a_form_behind_a_fax_cover_is_the_form_and_the_rest_of_the_packet_stays_chart_documentation(reviewer):
+    from extractor.forms import mark_request_form
+    from models import Finding
+    packet = plain_text_document("packet.txt", "0", "FAX COVER\nRE: re-authorization\n")
+    packet.pages.append(packet.pages[0].model_copy(update={"number": 2}))
+    cover = "FACSIMILE\nTO: Premera\nRE: Imlygic re-authorization\n" + "This message is confidential.\n" * 16
+    form = "MEDICAL DRUG PRIOR AUTHORIZATION - CONTINUATION / RE-AUTHORIZATION\n[X] Partial response\n"
+    text = cover + form
+    packet.text = text
+    packet.char_page = type(packet.char_page)(packet.char_page.typecode, [1] * len(cover) + [2] * len(form))
+
+    def finding(page: int, at: int) -> Finding:
+        return Finding(concept="response", rule="r", document="packet.txt", start=at, end=at + 3, matched_text="x",
+                       sentence_start=at, sentence_end=at + 3, sentence="x", page=page)
+
+    marked = mark_request_form([finding(1, 0), finding(2, len(cover) + 70)], packet, RULE)
+    assert [f.qualifiers.uncertain for f in marked] == [False, True]

@@ -3,7 +3,7 @@
 Two case authors, blind to the rules and to each other, wrote `sample_notes/phrases/phrase_bank.tsv` (335 sentences)
 and `phrase_bank_2.tsv` (325, in other voices: community dermatologists, NPs, residents, tumor-board scribes, letters)
 in the same 11 labels: unresectable said without the word, resectable, never operated, operated, recurrence, response,
-stable, progression, and the traps beside them. All four banks are dev sets: rules were written after reading their
+stable, progression, and the traps beside them. All five banks are dev sets: rules were written after reading their
 misses.
 First contact, with the rules of session 10's start (8d9d6f1): bank 1 221/335 (66%), bank 2 211/325 (65%); bank 2
 with the rules written from bank 1 (6ac6ea5), before it was read: 235/325 (72%). A third author wrote
@@ -12,8 +12,12 @@ dictations, pharmacist notes, OCR-garbled faxes) in session 11; first contact wi
 after the rules written from its misses 270/330 (82%). A fourth author wrote `phrase_bank_4.tsv` (340, in voices
 again new: international medical graduates, EHR smart phrases, nurse navigators, appeal letters, residents' H&Ps,
 radiation oncologists, podiatrists, geriatricians, telehealth and voice-recognition dictation) in session 12; first
-contact with the rules of 6867a48: 263/340 (77%), after the rules written from its misses 322/340 (95%). The floors
-below are the figures measured when the rules were written, so a rule change that loses a wording fails here.
+contact with the rules of 6867a48: 263/340 (77%), after the rules written from its misses 322/340 (95%). A fifth
+author wrote `phrase_bank_5.tsv` (340, in voices new again: hospitalists, VA clinics, wound-care and home-health nurses,
+rural Alaska PAs, interpreter-mediated visits, peer-to-peer call summaries, plastic surgeons, OCR-garbled fax lines) in
+session 13; first contact with the rules of 121b8ac: 280/340 (82%), after the rules written from its misses 311/340
+(91%; the OCR-garbled lines, '0' for 'o' and '1' for 'l', are left unread). The floors below are the figures measured
+when the rules were written, so a rule change that loses a wording fails here.
 """
 
 from __future__ import annotations
@@ -82,6 +86,11 @@ FLOORS = {
         "unresectable": (49, 50), "resectable": (26, 30), "not_resectability": (25, 25), "no_prior_surgery": (35, 40),
         "prior_surgery": (30, 30), "recurrence": (26, 30), "not_recurrence": (25, 25), "response": (40, 40),
         "stable": (17, 20), "progression": (24, 25), "not_response": (25, 25),
+    },
+    "phrase_bank_5": {
+        "unresectable": (47, 50), "resectable": (26, 30), "not_resectability": (25, 25), "no_prior_surgery": (33, 40),
+        "prior_surgery": (29, 30), "recurrence": (27, 30), "not_recurrence": (24, 25), "response": (35, 40),
+        "stable": (18, 20), "progression": (22, 25), "not_response": (25, 25),
     },
 }
 

@@ -334,3 +334,31 @@ def test_a_lesions_size_change_told_with_an_arrow(reviewer):
     text = "Date of service: 11/10/2026\n- 03/17/2026 CT: partial response (inguinal node 2.4 -> 1.5 cm).\n"
     measured = [f for f in reviewer.findings(plain_text_document("n.txt", "0", text)) if f.rule.endswith(".prose")]
     assert [f.concept for f in measured] == ["response"] and measured[0].qualifiers.historical
+
+
+def test_a_header_whose_short_cells_run_together_still_drops_the_column_of_another_unit():
+    # 'Lesion Site' prints one space apart, so the header has a cell fewer than its rows: columns match from the right
+    text = (
+        "Lesion measurements (calipers):\n"
+        "Lesion Site  04/14/26 (mm)  07/20/26 (mm)  11/09/26 (mm)  Injected today (mL)\n"
+        "S1  graft edge, L posterior  16 x 13  16 x 14  15 x 14  1.0\n"
+        "S2  graft edge, R posterior  11 x 10  12 x 10  11 x 10  0.5\n"
+        "S3  vertex, midline  9 x 8  9 x 9  9 x 8  0.5\n"
+    )
+    assert findings_for(text) == []
+
+
+def test_a_header_wrapped_onto_a_second_line_and_a_dated_column_of_weeks_still_head_the_table():
+    wrapped = (
+        "Lesion | Location  Type  05/19/26 baseline | 08/11/26 (mm) | 11/10/26 (mm)  Injected today\n"
+        "(mm)\n"
+        "1  L ant shin, mid | dermal  22x18  15x12  7x6  Y\n"
+        "2  L medial calf | subcut  16x14  10x9  4x4  Y\n"
+    )
+    assert {f.concept for f in findings_for(wrapped)} == {"response"}
+    weeks = (
+        "Lesion Site  04/09/2026 (baseline)  07/14/2026 (wk 14)  10/30/2026\n"
+        "N1  L level II/III nodal mass  39 x 28 mm  44 x 31 mm  18 x 12 mm\n"
+        "P3  L pre-auricular, inferior, subcut  9 mm  9 mm  4 mm\n"
+    )
+    assert [f.sentence.split()[0] for f in findings_for(weeks)] == ["N1", "P3"]
