@@ -90,13 +90,20 @@ DEV_RATCHETS = {
     # from them (an assessment that calls the operation off settles the note's own plans) 100 / 100 / 88.3
     "d440-d451": ({f"d{n}" for n in range(440, 452)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.88}),
+    # session 13, third batch (never operated amid other operations; mixed responses; same-week disagreement;
+    # surgery possible then not; fax packets), measured at the session's end only: first contact (121b8ac) d452-d457
+    # 100 / 100 / 87.5, d458-d463 83.3 / 97.2 / 95.0 with one wrong meet (d463: in-transit lesions gone on
+    # pembrolizumab, liver-only disease now); on arrival the same
+    "d452-d463": ({f"d{n}" for n in range(452, 464)},
+                  {"outcome_accuracy": 0.91, "criterion_accuracy": 0.98, "evidence_hit_rate": 0.90}),
     "d344-d355": ({f"d{n}" for n in range(344, 356)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.93}),
 }
 # dev cases still wrongly pre-filled meets_criteria: a WLE the oncologist's note takes from the referral while the
 # referring dermatologist's pathology request says shave biopsy only, WLE declined (d379). Session 13 ended d419's (a
-# stable table whose injected-volume column was read as sizes)
-DEV_WRONGLY_MET = {"d379"}
+# stable table whose injected-volume column was read as sizes); its last batch brought d463 (in-transit nodules a
+# problem list and history tell, gone on pembrolizumab, beside liver-only disease now), not yet worked from
+DEV_WRONGLY_MET = {"d379", "d463"}
 # The held-out split is never read while writing rules. Each ratchet holds the cases it was measured on to the figures
 # they have now (see the closing notes); they are below the targets: raise them only by improving rules on dev.
 # h01-h14 were set in session 1; h15-h28 were written blind by other authors in session 3, h29-h41 in session 4.
@@ -189,6 +196,10 @@ HELD_RATCHETS = {
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.82}),
     "h151-h156": ({f"h{n}" for n in range(151, 157)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.90}),
+    # session 13, third batch, measured at the session's end: first contact (121b8ac) 83.3 / 97.2 / 90.9, none wrongly
+    # met; the same with the session's rules
+    "h157-h162": ({f"h{n}" for n in range(157, 163)},
+                  {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.90}),
 }
 
 
@@ -276,7 +287,7 @@ def test_held_cases_hold_their_measured_floors(results, name):
     "name", ["h01-h14", "h15-h22", "h23-h25", "h26-h28", "h29-h34", "h35-h38", "h39-h41", "h46-h49", "h50-h54", "h55-h60",
              "h61-h66", "h67-h72", "h79-h84", "h91-h96", "h97-h102", "h103-h106",
              "h107-h114", "h115-h118", "h119-h122", "h123-h126", "h127-h130", "h131-h136",
-             "h137-h140", "h141-h144", "h145-h150", "h151-h156"]
+             "h137-h140", "h141-h144", "h145-h150", "h151-h156", "h157-h162"]
 )
 def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
