@@ -305,9 +305,9 @@ class RevisedOpinion(_Strict):
     )
     within_note: bool = Field(
         default=False,
-        description="a note's own assessment that states the new opinion now, and not the old, settles the note: the "
-        "old stated elsewhere in it (a pre-op visit's 'reason for visit: scheduled re-excision', a history restating "
-        "the tumor board) is what was thought before the author's conclusion",
+        description="a note's assessment whose last word is the new opinion, told as calling a plan off "
+        "(``cancel_words``), settles the note's own plans of the old side (``past_plan_rules``): a pre-op visit's "
+        "'reason for visit: scheduled re-excision' is a plan the author has since given up",
     )
     across_notes: bool = Field(
         default=True,
