@@ -184,7 +184,8 @@ def mark_revised_opinions(
     resectable"; "the outside diagnosis of melanoma is revised"), which revises notes of its date or earlier, or, for
     opinions without required recount cues, is ``revision_after_days`` (the opinion's own ``after_days``, when it
     has one: then only the time between the notes counts; ``letter_revision_after_days`` when the note stating A is a
-    letter of medical necessity) or more newer than the note stating A. A revised
+    letter of medical necessity) or more newer than the note stating A, or names a verdict of ``settled_by`` ('the
+    August enlargement was pseudoprogression'), which settles notes of its date or earlier. A revised
     note's A takes the opinion's qualifier (cue: its dated heading, or its banner's date). Undated notes are left
     alone."""
     dated = [document_visit(text, rule, p) for text, p in zip(texts, printed or [None] * len(texts))]
@@ -194,21 +195,30 @@ def mark_revised_opinions(
         if not opinion.across_notes:
             continue
         old, new = opinion.old, opinion.new
-        revisers = [
-            (visit[0], any(_recounted(f, opinion, frozenset(rule.past_plan_rules)) for f in findings))
-            for findings, visit in zip(findings_per_document, dated)
-            if visit is not None
-            and any(_current(f, new) for f in findings)
-            and not any(_current(f, old) for f in findings)
-        ]
+        settles = re.compile("|".join(opinion.settled_by), re.IGNORECASE) if opinion.settled_by else None
+        revisers = []
+        for findings, visit, text in zip(findings_per_document, dated, texts):
+            if visit is None or not any(_current(f, new) for f in findings):
+                continue
+            settled = settles is not None and settles.search(text) is not None
+            # a settling note may still recount the old opinion as another's, dated before it ('Dr. M's letter of
+            # 10/08 describes the recurrence as not amenable to resection'): that is no opinion of its own
+            if any(
+                _current(f, old) and not (settled and _dated_before(f, text, rule, visit[0], 1))
+                for f in findings
+            ):
+                continue
+            revisers.append(
+                (visit[0], any(_recounted(f, opinion, frozenset(rule.past_plan_rules)) for f in findings), settled)
+            )
         for k, visit in enumerate(dated):
             if visit is None or not any(
                 when >= visit[0]
-                if recounts and opinion.after_days is None
+                if settled or (recounts and opinion.after_days is None)
                 else not opinion.recount_cues
                 and (when - visit[0]).days
                 >= (rule.letter_revision_after_days if letters[k] else opinion.after_days or rule.revision_after_days)
-                for when, recounts in revisers
+                for when, recounts, settled in revisers
             ):
                 continue
             heading = _heading_cue(visit[3], visit[1], visit[2], f"{rule.id}.revised")
@@ -407,23 +417,76 @@ def mark_old_dated_statements_across(
     ]
 
 
-def mark_history_denied_now(findings: list[Finding], text: str, rule: EncounterRule) -> list[Finding]:
-    """Lesions a history section lists ('06/2026 new 1.2 cm subcutaneous nodule L upper arm') are lesions of then
-    when the rest of the note denies such lesions now and affirms none: they take the historical qualifier, the
-    denial its cue."""
+def _dated_before(finding: Finding, text: str, rule: EncounterRule, visit: date, days: int | None = None) -> bool:
+    """Is every date the finding's sentence writes (a full date, a month, or a bare year) ``days`` (by default
+    ``dated_statement_days``) or more before the visit, and is there at least one?"""
+    sentence = text[finding.sentence_start : finding.sentence_end]
+    found = [when for _m, when in _sentence_dates(finding, text, re.compile(rule.date, re.IGNORECASE))]
+    months = re.compile(rule.month_reference, re.IGNORECASE)
+    found += [when for m in months.finditer(sentence) if (when := _month_date(m, visit)) is not None]
+    spans = [m.span() for m in re.finditer(rule.date + "|" + rule.month_date, sentence, re.IGNORECASE)]
+    found += [
+        date(int(y.group()), 12, 31)
+        for y in re.finditer(r"(?<![\w/-])(?:19|20)\d{2}(?![\w/-])", sentence)
+        if not any(a <= y.start() < b for a, b in spans)
+    ]
+    for m in re.finditer(r"\b(?:of|on|dated|from)\s+(\d{1,2})/(\d{1,2})(?![\d/])", sentence, re.IGNORECASE):
+        month, day = int(m.group(1)), int(m.group(2))  # 'her letter of 10/08': the last such day by the visit
+        if 1 <= month <= 12 and 1 <= day <= 31:
+            try:
+                when = date(visit.year, month, day)
+                found.append(when if when <= visit else date(visit.year - 1, month, day))
+            except ValueError:
+                continue
+    least = rule.dated_statement_days if days is None else days
+    return bool(found) and all((visit - when).days >= least for when in found)
+
+
+_OTHERS = re.compile(r"\b(?:other|others|new|additional|further|more|remaining|residual)\b", re.IGNORECASE)
+
+
+def _denies_only_others(finding: Finding, text: str) -> bool:
+    """Does the denial leave some lesions standing ('no other ...', 'no new ...', 'no further ...')?"""
+    cue = next((c for c in finding.qualifiers.cues if c.qualifier == "negated"), None)
+    if cue is None or cue.end > finding.start:
+        return True
+    return _OTHERS.search(text, cue.start, finding.end) is not None
+
+
+def mark_history_denied_now(
+    findings: list[Finding], text: str, rule: EncounterRule, printed: str | None = None
+) -> list[Finding]:
+    """Lesions a history section lists ('06/2026 new 1.2 cm subcutaneous nodule L upper arm'), or a sentence dates
+    wholly in the past ('in 07/2025 she developed six in-transit nodules'; 'in-transit recurrence 2025'), are lesions
+    of then when the rest of the note denies such lesions now and affirms none: they take the historical qualifier,
+    the denial its cue."""
+    visit = document_visit(text, rule, printed)
     out = list(findings)
     for concept in rule.denied_now_concepts:
-        rest = [f for f in findings if f.concept == concept and f.section not in rule.history_sections]
-        denial = next((f for f in rest if f.qualifiers.negated and not f.qualifiers.historical), None)
+        # a general denial ('no cutaneous, subcutaneous or nodal disease') dates the note's dated lesions too; a
+        # denial of one site ('no cervical adenopathy') only the history section's
+        generals = [
+            f for f in findings if f.concept == concept and f.rule in rule.denied_now_rules
+            and f.qualifiers.negated and not f.qualifiers.historical and f.section not in rule.history_sections
+        ]
+        general = generals[0] if generals else None
+        # 'two nodules remain; no other subcutaneous lesions' denies only the others
+        denying = {f.sentence_start for f in generals if not _denies_only_others(f, text)}
+        # ... and a site its own sentence denies lesions at ('macules at the former in-transit sites; no palpable
+        # dermal or subcutaneous nodules anywhere') is a site of then
+        then = [
+            f.section in rule.history_sections
+            or f.sentence_start in denying
+            or (general is not None and visit is not None and _dated_before(f, text, rule, visit[0]))
+            for f in findings
+        ]
+        rest = [f for f, past in zip(findings, then) if f.concept == concept and not past]
+        denial = general or next((f for f in rest if f.qualifiers.negated and not f.qualifiers.historical), None)
         if denial is None or any(_current(f, concept) for f in rest):
             continue
         negation = next(c for c in denial.qualifiers.cues if c.qualifier == "negated")
         cue = negation.model_copy(update={"qualifier": "historical", "rule": f"{rule.id}.denied_now"})
-        out = [
-            f.qualified(cue) if f.concept == concept and f.section in rule.history_sections and _current(f, concept)
-            else f
-            for f in out
-        ]
+        out = [f.qualified(cue) if past and _current(f, concept) else f for f, past in zip(out, then)]
     return out
 
 

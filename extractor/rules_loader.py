@@ -309,6 +309,12 @@ class RevisedOpinion(_Strict):
         "(``cancel_words``), settles the note's own plans of the old side (``past_plan_rules``): a pre-op visit's "
         "'reason for visit: scheduled re-excision' is a plan the author has since given up",
     )
+    settled_by: list[str] = Field(
+        default_factory=list,
+        description="regular expressions (ignoring case) of a verdict that, in a note stating the new opinion now, "
+        "settles every earlier note's old opinion whatever the days between: 'the August enlargement was "
+        "inflammatory pseudoprogression' says the earlier growth was never progression",
+    )
     across_notes: bool = Field(
         default=True,
         description="a later note stating the opposite revises earlier notes; when false, only a note's own old dated "
@@ -380,6 +386,12 @@ class EncounterRule(_Strict):
         description="lesion concepts a history section's mentions tell only of then when the rest of the note denies "
         "them now and affirms none ('06/2026 new subcutaneous nodule L arm' above 'no cutaneous or subcutaneous "
         "disease' today)",
+    )
+    denied_now_rules: list[str] = Field(
+        default_factory=list,
+        description="the target rules whose denial is general enough to make a note's dated mentions past too ('in "
+        "07/2025 she developed six in-transit nodules' above 'there is no cutaneous, subcutaneous or nodal disease at "
+        "present'); a denial of one site ('no cervical adenopathy') dates nothing",
     )
     month_reference: str = Field(
         default="(?!)", description="a month named in a sentence ('saw him in September', '09/2026'): groups month "

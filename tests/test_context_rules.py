@@ -109,6 +109,14 @@ EXAMPLES = [
     # an operation that clearing the disease 'would still require' is not done, every one the clause names
     "Clearing it would still require a <ent hypothetical>wide resection</ent> of the nape plus a posterior "
     "<ent hypothetical>neck dissection</ent>.",
+    # ... and so are the operations a resection 'would leave' the patient needing
+    "Removing the primary would leave a defect of more than 10 cm needing a flap, plus an "
+    "<ent hypothetical>axillary dissection</ent>.",
+    # return precautions list what may come
+    "Call the clinic for fever over 101 F, redness spreading from the injection sites, or any "
+    "<ent hypothetical>new lumps</ent>.",
+    # an operation that 'never took place' was not done
+    "The planned <ent negated>WLE</ent>/<ent negated>SLNB</ent> never took place.",
     # an unticked box is an answer not given
     "[ ] Stable disease [X] <ent>Partial response</ent> [ ] <ent negated>Progression</ent>",
     # affirmed

@@ -532,3 +532,98 @@ def test_a_tumor_boards_date_of_conference_dates_it():
     banner = "Oncology  /  Doe, Jane  /  DOB 04/30/1955  /  Seen 09/22/2026\nBody\n"
     assert document_visit("Body\n", RULE, banner)[0] == date(2026, 9, 22)
     assert document_visit("Body\n", RULE, "He was seen 09/22/2026 by dermatology.\n") is None
+
+
+def test_a_later_note_calling_the_earlier_growth_pseudoprogression_settles_it_whatever_the_days(reviewer):
+    scan = plain_text_document("ct.txt", "0", (
+        "CT NECK WITH CONTRAST\nDate of exam: 09/30/2026\nIMPRESSION:\n"
+        "Interval enlargement of the left preauricular subcutaneous metastasis, compatible with disease progression.\n"))
+    visit = plain_text_document("visit.txt", "0", (
+        "Date of service: 11/16/2026\nASSESSMENT AND PLAN:\n"
+        "The enlargement on the 09/30 CT has since reversed; in retrospect it was inflammatory pseudoprogression. "
+        "All five injected lesions have decreased in size.\n"))
+    request = ReviewRequest(request_type="reauthorization")
+    assert reviewer.review_documents([scan, visit], request).criterion("clinical_response").status == "met"
+    # seven weeks apart, a later response without that verdict leaves the mixed picture to the reviewer
+    plain = plain_text_document("v.txt", "0", visit.text.replace(
+        "The enlargement on the 09/30 CT has since reversed; in retrospect it was inflammatory pseudoprogression. ", ""))
+    assert reviewer.review_documents([scan, plain], request).criterion("clinical_response").conflict
+    # ... and so does a verdict that it was not pseudoprogression
+    denied = plain_text_document("d.txt", "0", visit.text.replace("it was inflammatory", "it was not inflammatory"))
+    assert reviewer.review_documents([scan, denied], request).criterion("clinical_response").status != "met"
+
+
+def test_a_later_surgical_consult_booking_the_excision_settles_resectability(reviewer):
+    oncology = plain_text_document("medonc.txt", "0", (
+        "Date of service: 10/14/2026\nASSESSMENT AND PLAN:\nI consider this scalp recurrence unresectable.\n"))
+    surgery = plain_text_document("surg.txt", "0", (
+        "Date of service: 11/06/2026\nASSESSMENT AND PLAN:\nThese three nodules are resectable. "
+        "Surgery is booked for 12/01/2026.\n"))
+    request = ReviewRequest(request_type="initial")
+    assert reviewer.review_documents([oncology, surgery], request).criterion("unresectable").status == "not_met"
+    # three weeks apart and nothing booked, the two opinions conflict
+    offered = plain_text_document("s.txt", "0", surgery.text.replace(" Surgery is booked for 12/01/2026.", ""))
+    assert reviewer.review_documents([oncology, offered], request).criterion("unresectable").conflict
+
+
+def test_a_banner_seen_date_between_asterisks_dates_the_printout():
+    from extractor.encounters import document_visit
+    banner = "Ruston Way Oncology  *  DOE, JANE  *  DOB 01/09/1955  *  Seen 10/14/2026\nBody\n"
+    assert document_visit("Body\n", RULE, banner)[0] == date(2026, 10, 14)
+
+
+def test_months_in_brackets_date_a_statement_but_words_that_begin_like_months_do_not():
+    import re
+    months = re.compile(RULE.month_reference, re.IGNORECASE)
+    assert months.search("after the 3rd and 4th treatments (June-July) the lesions enlarged")
+    assert months.search("seen by surgery (Sept. 2025)")
+    assert not months.search("erythema (marked) around the nodules")
+    assert not months.search("the node (decreased from 14 mm)")
+    assert not months.search("swelling (may be inflammatory)")
+
+
+def test_a_note_denying_skin_disease_now_makes_its_dated_lesions_past(reviewer):
+    text = (
+        "Date of visit: 10/15/2026\nHPI: In 07/2025 she developed six in-transit nodules of the upper back; "
+        "they resolved on pembrolizumab. MRI 09/10/2026: four hepatic metastases.\n"
+        "ASSESSMENT: There is no cutaneous, subcutaneous or nodal disease at present; all known disease is in the liver.\n"
+    )
+    found = reviewer.findings(plain_text_document("v.txt", "0", text))
+    sites = [f for f in found if f.concept == "injectable_site"]
+    assert sites and not any(not f.qualifiers.active() for f in sites)
+    assert any(c.rule.endswith(".denied_now") for f in sites for c in f.qualifiers.cues)
+    # without the denial, the dated nodules are left as they are
+    kept = reviewer.findings(plain_text_document("k.txt", "0", text.split("ASSESSMENT")[0]))
+    assert any(not f.qualifiers.active() for f in kept if f.concept == "injectable_site")
+    # ... and so they are beside a denial of one site only
+    one_site = text.split("ASSESSMENT")[0] + "EXAM: Neck: no cervical adenopathy.\n"
+    kept = reviewer.findings(plain_text_document("o.txt", "0", one_site))
+    assert any(not f.qualifiers.active() for f in kept if f.concept == "injectable_site")
+    # a site its own sentence denies lesions at is a site of then; 'no other' lesions leaves the named ones standing
+    exam = ("Date of visit: 10/15/2026\nEXAM: Faint flat macules at the in-transit sites on the back; no palpable "
+            "dermal or subcutaneous nodules anywhere.\nMRI 09/10/2026: four hepatic metastases.\n")
+    sites = [f for f in reviewer.findings(plain_text_document("e.txt", "0", exam)) if f.concept == "injectable_site"]
+    assert sites and not any(not f.qualifiers.active() for f in sites)
+    others = exam.replace("no palpable dermal", "no other dermal")
+    kept = reviewer.findings(plain_text_document("x.txt", "0", others))
+    assert any(not f.qualifiers.active() for f in kept if f.concept == "injectable_site")
+    # the drug's label names the sites; it is no lesion of the patient's
+    label = "Imlygic is labeled for cutaneous, subcutaneous and nodal lesions; she has none at present.\n"
+    assert not any(not f.qualifiers.active() for f in reviewer.findings(plain_text_document("l.txt", "0", label))
+                   if f.concept == "injectable_site")
+
+
+def test_a_settling_note_that_recounts_the_earlier_letters_view_as_another_clinicians_still_settles_it(reviewer):
+    letter = plain_text_document("lmn.txt", "0", (
+        "October 8, 2026\nTo Whom It May Concern:\nHis in-transit disease is not amenable to surgical resection.\n"))
+    surgeon = plain_text_document("surg.txt", "0", (
+        "Date of service: 10/22/2026\nHPI: Dr. Kerr's letter of 10/08 describes the recurrence as not amenable to "
+        "resection.\nASSESSMENT AND PLAN:\nBoth nodules can be removed through a single elliptical excision. "
+        "I called Dr. Kerr after the visit; she agrees that excision is the right first step.\n"))
+    request = ReviewRequest(request_type="initial")
+    assert reviewer.review_documents([letter, surgeon], request).criterion("unresectable").status == "not_met"
+    # the surgeon's own word that the disease is unresectable would be no recount: the two conflict
+    own = plain_text_document("own.txt", "0", surgeon.text.replace(
+        "HPI: Dr. Kerr's letter of 10/08 describes the recurrence as not amenable to resection.",
+        "HPI: The recurrence is not amenable to resection."))
+    assert reviewer.review_documents([letter, own], request).criterion("unresectable").status == "insufficient"

@@ -60,7 +60,7 @@ DEV_RATCHETS = {
     # wrong meets; on arrival (b9bc5d7) 50.0 / 91.7 / 88.5, three wrong meets; after the rules written from them 66.7 /
     # 94.4 / 88.5, one wrong meet left (d379: a WLE the referral reports and the pathology request denies)
     "d368-d379": ({f"d{n}" for n in range(368, 380)},
-                  {"outcome_accuracy": 0.75, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.89}),
+                  {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.89}),
     # session 12 (unresectable told without the word and changing across documents; never operated told in varied
     # places; response in ordinary words and across documents): first contact with the session's starting rules
     # (6867a48) d380-d385 50.0 / 91.7 / 85.2, d386-d391 66.7 / 91.7 / 88.2, d392-d397 66.7 / 88.9 / 81.5, none wrongly
@@ -95,15 +95,32 @@ DEV_RATCHETS = {
     # 100 / 100 / 87.5, d458-d463 83.3 / 97.2 / 95.0 with one wrong meet (d463: in-transit lesions gone on
     # pembrolizumab, liver-only disease now); on arrival the same
     "d452-d463": ({f"d{n}" for n in range(452, 464)},
-                  {"outcome_accuracy": 0.91, "criterion_accuracy": 0.98, "evidence_hit_rate": 0.90}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.90}),
+    # session 14 (views told by someone else; who decides resectability; recurrence told inconsistently; a
+    # complicated re-authorization course with pseudoprogression; template text against the narrative; older documents
+    # saying the opposite): first contact with the session's starting rules (b2fb827) d464-d487 66.7 / 94.4 / 89.7,
+    # none wrongly met; after the rules written from them (a later note calling the earlier growth pseudoprogression,
+    # or booking the excision, settles the earlier notes; an operation a clause gives to an SCC is not the melanoma's)
+    # d464-d475 91.7 / 98.6 / 92.9 (d474: a pre-operative consult's 'no prior surgery' sent with the later notes of
+    # the excision it planned) and d476-d487 100 / 100 / 87.8
+    "d464-d475": ({f"d{n}" for n in range(464, 476)},
+                  {"outcome_accuracy": 0.91, "criterion_accuracy": 0.98, "evidence_hit_rate": 0.92}),
+    "d476-d487": ({f"d{n}" for n in range(476, 488)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.87}),
+    # session 14, second batch (unresectable beside surgical words not about the lesions; resectability told with
+    # hedges and conditions): first contact (b2fb827) 77.8 / 96.3 / 87.9, none wrongly met; on arrival and after the
+    # rules written from them (a palliative excision of one bleeding nodule, resectable only by amputation) 100 / 100 /
+    # 87.9
+    "d488-d505": ({f"d{n}" for n in range(488, 506)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.87}),
     "d344-d355": ({f"d{n}" for n in range(344, 356)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.93}),
 }
 # dev cases still wrongly pre-filled meets_criteria: a WLE the oncologist's note takes from the referral while the
 # referring dermatologist's pathology request says shave biopsy only, WLE declined (d379). Session 13 ended d419's (a
-# stable table whose injected-volume column was read as sizes); its last batch brought d463 (in-transit nodules a
-# problem list and history tell, gone on pembrolizumab, beside liver-only disease now), not yet worked from
-DEV_WRONGLY_MET = {"d379", "d463"}
+# stable table whose injected-volume column was read as sizes); session 14 ended d463's (in-transit nodules a problem
+# list and history tell, gone on pembrolizumab, beside 'no cutaneous, subcutaneous or nodal disease at present')
+DEV_WRONGLY_MET = {"d379"}
 # The held-out split is never read while writing rules. Each ratchet holds the cases it was measured on to the figures
 # they have now (see the closing notes); they are below the targets: raise them only by improving rules on dev.
 # h01-h14 were set in session 1; h15-h28 were written blind by other authors in session 3, h29-h41 in session 4.
@@ -199,7 +216,13 @@ HELD_RATCHETS = {
     # session 13, third batch, measured at the session's end: first contact (121b8ac) 83.3 / 97.2 / 90.9, none wrongly
     # met; the same with the session's rules
     "h157-h162": ({f"h{n}" for n in range(157, 163)},
-                  {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.90}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.90}),
+    # session 14: first contact with the session's starting rules (b2fb827) h163-h174 83.3 / 97.2 / 96.7 and h175-h186
+    # 83.3 / 97.2 / 93.8, none wrongly met; at the session's end 91.7 / 98.6 / 96.7 and 83.3 / 97.2 / 93.0
+    "h163-h174": ({f"h{n}" for n in range(163, 175)},
+                  {"outcome_accuracy": 0.91, "criterion_accuracy": 0.98, "evidence_hit_rate": 0.96}),
+    "h175-h186": ({f"h{n}" for n in range(175, 187)},
+                  {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.92}),
 }
 
 
@@ -287,7 +310,7 @@ def test_held_cases_hold_their_measured_floors(results, name):
     "name", ["h01-h14", "h15-h22", "h23-h25", "h26-h28", "h29-h34", "h35-h38", "h39-h41", "h46-h49", "h50-h54", "h55-h60",
              "h61-h66", "h67-h72", "h79-h84", "h91-h96", "h97-h102", "h103-h106",
              "h107-h114", "h115-h118", "h119-h122", "h123-h126", "h127-h130", "h131-h136",
-             "h137-h140", "h141-h144", "h145-h150", "h151-h156", "h157-h162"]
+             "h137-h140", "h141-h144", "h145-h150", "h151-h156", "h157-h162", "h163-h174", "h175-h186"]
 )
 def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0

@@ -59,6 +59,7 @@ UNRESECTABLE_SAYINGS = [
     "Surgical excision of the remaining lesions is not an option.",
     "Her lesions are not resectable: excision would need a free tissue transfer.",
     "With thirteen lesions and a groin node, this is no longer resectable.",
+    "The disease is still not something I can remove; excising it would mean a chest wall resection.",
 ]
 
 
@@ -148,6 +149,8 @@ def test_a_prior_surgery_in_plain_words(reviewer, text):
     "Provider: Ana Ruiz, MD (Mohs surgery and cutaneous oncology)",
     "Mohs surgery L helix for basal cell carcinoma, 2018.",
     "Wide local excision of the DFSP of the chest wall in 2019.",
+    # the clause gives the operation to the SCC, whatever the rest of the sentence says of melanoma
+    "Skin: SCC L helix s/p Mohs 06/2022 and wedge re-excision 09/2023 for local recurrence; no prior melanoma.",
 ])
 def test_a_specialty_name_or_another_cancers_surgery_is_not_the_melanomas(reviewer, text):
     assert not affirmed(reviewer, text, "prior_surgery") + _historical(reviewer, text), text
@@ -378,6 +381,17 @@ def test_warm_tokenizer_gives_spacys_tokens(note):
     ("Skin/lesions: not re-examined in detail today; see the surgeon's exam of 10/14/2026.", "injectable_site"),
     # margins free of melanoma take no diagnosis back
     ("Margins are negative for melanoma; sentinel node negative.", "melanoma_disproved"),
+    # declining a node dissection after a sentinel biopsy says nothing of whether the lesions can be removed
+    ("I do not recommend any nodal surgery.", "unresectable"),
+    ("I would not recommend completion lymph node dissection.", "unresectable"),
+    # removing one bleeding nodule for palliation says nothing of whether the disease can be cleared
+    ("He did recommend excision of the largest nodule, which has bled several times, purely for bleeding control.",
+     "resectable"),
+    ("Palliative excision of the ulcerated elbow nodule is planned.", "resectable"),
+    # lesions 'not to be excised' are a plan, not a history without surgery
+    ("The other L arm nodules are not to be excised and remain under injection therapy.", "no_prior_surgery"),
+    # resectable only by an amputation is not resectable
+    ("Resectability: technically resectable only by below-knee amputation, which is not recommended.", "resectable"),
 ])
 def test_words_that_do_not_say_it_of_this_patient_now(reviewer, text, concept):
     assert not affirmed(reviewer, text, concept), text
@@ -483,6 +497,10 @@ def test_a_melanoma_newly_diagnosed_now_is_its_first_presentation(reviewer):
     assert ("first_presentation", "newly diagnosed melanoma") in concepts(reviewer, text)
     told_of_the_past = "She was newly diagnosed with melanoma of the back in 2019 and had a wide local excision.\n"
     assert not [c for c in concepts(reviewer, told_of_the_past) if c[0] == "first_presentation"]
+    # a first presentation the note dates months before its visit was the primary's, then
+    dated = "Date of visit: 11/09/2026\nI first saw her on 03/18/2026 for a newly diagnosed melanoma of the back.\n"
+    firsts = [f for f in reviewer.findings(plain_text_document("n.txt", "0", dated)) if f.concept == "first_presentation"]
+    assert firsts and all(f.qualifiers.historical for f in firsts)
     recurrence = "Newly diagnosed in-transit recurrence of melanoma, L leg.\n"
     assert not [c for c in concepts(reviewer, recurrence) if c[0] == "first_presentation"]
 
