@@ -430,7 +430,9 @@ def _dated_before(finding: Finding, text: str, rule: EncounterRule, visit: date,
         for y in re.finditer(r"(?<![\w/-])(?:19|20)\d{2}(?![\w/-])", sentence)
         if not any(a <= y.start() < b for a, b in spans)
     ]
-    for m in re.finditer(r"\b(?:of|on|dated|from)\s+(\d{1,2})/(\d{1,2})(?![\d/])", sentence, re.IGNORECASE):
+    leads = "|".join(map(re.escape, rule.short_date_lead_words))
+    short_date = rf"\b(?:{leads})\s+(\d{{1,2}})/(\d{{1,2}})(?![\d/])"
+    for m in re.finditer(short_date, sentence, re.IGNORECASE) if leads else ():
         month, day = int(m.group(1)), int(m.group(2))  # 'her letter of 10/08': the last such day by the visit
         if 1 <= month <= 12 and 1 <= day <= 31:
             try:
@@ -442,15 +444,13 @@ def _dated_before(finding: Finding, text: str, rule: EncounterRule, visit: date,
     return bool(found) and all((visit - when).days >= least for when in found)
 
 
-_OTHERS = re.compile(r"\b(?:other|others|new|additional|further|more|remaining|residual)\b", re.IGNORECASE)
-
-
-def _denies_only_others(finding: Finding, text: str) -> bool:
+def _denies_only_others(finding: Finding, text: str, rule: EncounterRule) -> bool:
     """Does the denial leave some lesions standing ('no other ...', 'no new ...', 'no further ...')?"""
     cue = next((c for c in finding.qualifiers.cues if c.qualifier == "negated"), None)
     if cue is None or cue.end > finding.start:
         return True
-    return _OTHERS.search(text, cue.start, finding.end) is not None
+    others = re.compile(r"\b(?:" + "|".join(map(re.escape, rule.denied_others_words)) + r")\b", re.IGNORECASE)
+    return bool(rule.denied_others_words) and others.search(text, cue.start, finding.end) is not None
 
 
 def mark_history_denied_now(
@@ -471,7 +471,7 @@ def mark_history_denied_now(
         ]
         general = generals[0] if generals else None
         # 'two nodules remain; no other subcutaneous lesions' denies only the others
-        denying = {f.sentence_start for f in generals if not _denies_only_others(f, text)}
+        denying = {f.sentence_start for f in generals if not _denies_only_others(f, text, rule)}
         # ... and a site its own sentence denies lesions at ('macules at the former in-transit sites; no palpable
         # dermal or subcutaneous nodules anywhere') is a site of then
         then = [

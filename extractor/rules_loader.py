@@ -393,6 +393,16 @@ class EncounterRule(_Strict):
         "07/2025 she developed six in-transit nodules' above 'there is no cutaneous, subcutaneous or nodal disease at "
         "present'); a denial of one site ('no cervical adenopathy') dates nothing",
     )
+    denied_others_words: list[str] = Field(
+        default_factory=list,
+        description="words between a denial and the sites it names that leave some lesions standing ('two nodules "
+        "remain; no other subcutaneous lesions'): such a denial dates no site of its sentence",
+    )
+    short_date_lead_words: list[str] = Field(
+        default_factory=list,
+        description="words before a day written without its year ('her letter of 10/08') that make it a date: the "
+        "last such day on or before the visit",
+    )
     month_reference: str = Field(
         default="(?!)", description="a month named in a sentence ('saw him in September', '09/2026'): groups month "
         "and year, or mm and yyyy; a month without a year is the last such month on or before the visit"
