@@ -132,21 +132,41 @@ def mark_stale_documents(
 ) -> list[list[Finding]]:
     """Findings of a document whose latest visit is more than ``stale_after_days`` older than the newest submitted
     document's are historical (cue: its dated heading, or its banner's date): a 2024 consult's "surgery is being
-    scheduled" does not describe the lesions of 2026. Documents without a visit date are left alone."""
+    scheduled" does not describe the lesions of 2026. An opinion of ``stale_opinions_kept`` stands up to
+    ``stale_opinion_days`` when no newer document states it or its opposite now. Documents without a visit date are
+    left alone."""
     dated = [document_visit(text, rule, p) for text, p in zip(texts, printed or [None] * len(texts))]
     known = [visit[0] for visit in dated if visit is not None]
     if len(known) < 2:
         return findings_per_document
     newest = max(known)
+    opposites = {o.old: {o.old, o.new} for o in rule.revised_opinions if o.old in rule.stale_opinions_kept}
+
+    def kept(finding: Finding, visit: date) -> bool:
+        """An opinion of record: kept, young enough, and no newer document's current word on it, nor an open
+        question ('whether the residual disease can now be removed is an open question')."""
+        related = opposites.get(finding.concept)
+        return (
+            related is not None
+            and (newest - visit).days <= rule.stale_opinion_days
+            and not any(
+                other is not None
+                and other[0] > visit
+                and any(f.concept in related and (_current(f, f.concept) or _doubted_now(f)) for f in later)
+                for later, other in zip(findings_per_document, dated)
+            )
+        )
+
     out = []
     for findings, visit in zip(findings_per_document, dated):
         if visit is None or (newest - visit[0]).days <= rule.stale_after_days:
             out.append(findings)
             continue
         cue = _heading_cue(visit[3], visit[1], visit[2], rule.id)
-        out.append(
-            [f if f.concept.startswith("section:") or f.qualifiers.historical else f.qualified(cue) for f in findings]
-        )
+        out.append([
+            f if f.concept.startswith("section:") or f.qualifiers.historical or kept(f, visit[0]) else f.qualified(cue)
+            for f in findings
+        ])
     return out
 
 
@@ -303,7 +323,7 @@ def mark_quoted_opinions(
         if months is not None:
             found += [month_end(m.group()) for m in months.finditer(before)]
         if named_months is not None:
-            found += [_month_date(m, visit[0]) for m in named_months.finditer(before)]
+            found += [_month_date(m, visit[0], rule) for m in named_months.finditer(before)]
         return any(when is not None and (visit[0] - when).days >= rule.revision_after_days for when in found)
 
     spans = [(a, b) for a, b in quoted_spans(text) if old_quote(a)]
@@ -328,13 +348,22 @@ def mark_quoted_opinions(
     return out
 
 
-def _month_date(match: re.Match[str], visit: date) -> date | None:
-    """The 15th of the month a month reference names; without a year, the last such month on or before the visit."""
+def _month_date(match: re.Match[str], visit: date, rule: EncounterRule) -> date | None:
+    """The 15th of the month a month reference names; without a year, the last such month on or before the visit,
+    unless it is one of the ``month_ahead_window`` months after the visit's and written after a lead word of
+    ``month_ahead_leads`` ('has offered her surgery in December', in a note of November): then the coming one."""
     if match.group("mm"):
         month, year = int(match.group("mm")), int(match.group("yyyy"))
     else:
         month = MONTHS.index(match.group("month").lower()[:3]) + 1
         year = int(match.group("year")) if match.group("year") else visit.year - (month > visit.month)
+        lead = re.match(r"[a-z-]+", match.group().lower())
+        ahead = (month - visit.month) % 12
+        if (
+            not match.group("year") and 0 < ahead <= rule.month_ahead_window
+            and lead is not None and lead.group() in rule.month_ahead_leads
+        ):
+            year = visit.year + (month < visit.month)
     return date(year, month, 15) if 1 <= month <= 12 else None
 
 
@@ -372,7 +401,7 @@ def mark_old_dated_statements(
         if still is not None and still.search(sentence):
             continue  # 'the disease remains unresectable; the 02/2026 recommendation was superseded'
         found = _sentence_dates(finding, text, dates)
-        found += [(m, when) for m in months.finditer(sentence) if (when := _month_date(m, visit[0])) is not None]
+        found += [(m, when) for m in months.finditer(sentence) if (when := _month_date(m, visit[0], rule)) is not None]
         if found and all((visit[0] - when).days >= rule.dated_statement_days for _m, when in found):
             old[k] = _date_cue(finding, found[0][0], f"{rule.id}.dated_statement")
     opposites: dict[str, set[str]] = {}
@@ -423,7 +452,7 @@ def _dated_before(finding: Finding, text: str, rule: EncounterRule, visit: date,
     sentence = text[finding.sentence_start : finding.sentence_end]
     found = [when for _m, when in _sentence_dates(finding, text, re.compile(rule.date, re.IGNORECASE))]
     months = re.compile(rule.month_reference, re.IGNORECASE)
-    found += [when for m in months.finditer(sentence) if (when := _month_date(m, visit)) is not None]
+    found += [when for m in months.finditer(sentence) if (when := _month_date(m, visit, rule)) is not None]
     spans = [m.span() for m in re.finditer(rule.date + "|" + rule.month_date, sentence, re.IGNORECASE)]
     found += [
         date(int(y.group()), 12, 31)
@@ -469,9 +498,10 @@ def mark_history_denied_now(
             f for f in findings if f.concept == concept and f.rule in rule.denied_now_rules
             and f.qualifiers.negated and not f.qualifiers.historical and f.section not in rule.history_sections
         ]
-        general = generals[0] if generals else None
-        # 'two nodules remain; no other subcutaneous lesions' denies only the others
-        denying = {f.sentence_start for f in generals if not _denies_only_others(f, text, rule)}
+        # 'two nodules remain; no other subcutaneous lesions' denies only the others: it dates nothing
+        denials = [f for f in generals if not _denies_only_others(f, text, rule)]
+        general = denials[0] if denials else None
+        denying = {f.sentence_start for f in denials}
         # ... and a site its own sentence denies lesions at ('macules at the former in-transit sites; no palpable
         # dermal or subcutaneous nodules anywhere') is a site of then
         then = [

@@ -105,6 +105,22 @@ def _belongs_to_first(ents: list[Span], index: int, owners: list[str], sections:
     return True
 
 
+# the rest of the heading's line ('COPIED FROM 04/21/2026 VISIT (surg onc summary):'), then the opening mark
+_QUOTED_BODY = re.compile(r"[^\n\"“”]*(?::[ \t]*|\n[ \t]*)[\"“”]")
+_QUOTE_CLOSE = re.compile(r"[\"“”](?=[ \t]*\n[ \t]*\n)")
+
+
+def _quotation_end(text: str, body_start: int, end: int) -> int:
+    """A qualified section (copied forward, a prior plan) whose body is one quotation ends where the quotation does,
+    at its closing mark before a blank line: what follows is the note's own words again, even when the heading
+    that would have opened them is lost (a faxed 'A:' that OCR dropped)."""
+    opening = _QUOTED_BODY.match(text, body_start, end)
+    if opening is None:
+        return end
+    closing = _QUOTE_CLOSE.search(text, opening.end(), end)
+    return closing.end() if closing is not None else end
+
+
 def _section_info(doc: Doc, rules: RuleSet) -> list[SectionInfo]:
     """(start_char, end_char, category, qualifier, title span, qualified concepts) for each section of the doc."""
     qualifier_by_rule = {spec.metadata.id: spec.metadata.qualifier for spec in rules.sections}
@@ -117,6 +133,8 @@ def _section_info(doc: Doc, rules: RuleSet) -> list[SectionInfo]:
         title = doc[section.title_start : section.title_end] if section.title_end > section.title_start else None
         start = doc[section.title_start].idx if section.title_start < len(doc) else len(doc.text)
         end = doc[section.body_end - 1].idx + len(doc[section.body_end - 1]) if section.body_end > 0 else start
+        if qualifier is not None and title is not None:
+            end = _quotation_end(doc.text, title.end_char, end)
         out.append((start, end, section.category, qualifier, title, concepts_by_rule.get(rule_id, frozenset())))
     return out
 

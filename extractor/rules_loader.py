@@ -343,6 +343,15 @@ class EncounterRule(_Strict):
         gt=0, description="a document whose latest visit is this much older than the newest submitted document is "
         "the past"
     )
+    stale_opinions_kept: list[str] = Field(
+        default_factory=list,
+        description="opinions a document older than ``stale_after_days`` still holds, up to ``stale_opinion_days``, "
+        "when no newer document states it or its opposite now: a surgeon's 'unresectable' of seven months ago is "
+        "the opinion of record until a newer note says otherwise",
+    )
+    stale_opinion_days: int = Field(
+        default=0, ge=0, description="how old a document's kept opinion (``stale_opinions_kept``) may be"
+    )
     revision_after_days: int = Field(
         gt=0, description="a note this much newer than another that states the opposite opinion now supersedes it"
     )
@@ -373,7 +382,8 @@ class EncounterRule(_Strict):
     still_words: list[str] = Field(
         default_factory=list,
         description="words saying an opinion holds now ('the disease remains unresectable', 'is still not a "
-        "candidate'): a sentence with one is current, whatever old dates it recounts",
+        "candidate', 'I do not consider this disease resectable'): a sentence with one is current, whatever old dates "
+        "it recounts",
     )
     past_plan_rules: list[str] = Field(
         default_factory=list,
@@ -406,6 +416,15 @@ class EncounterRule(_Strict):
     month_reference: str = Field(
         default="(?!)", description="a month named in a sentence ('saw him in September', '09/2026'): groups month "
         "and year, or mm and yyyy; a month without a year is the last such month on or before the visit"
+    )
+    month_ahead_leads: list[str] = Field(
+        default_factory=list,
+        description="words before a month named without its year that, for one of the ``month_ahead_window`` months "
+        "after the visit's, make it the coming month ('offered her surgery in December', in a note of November), not "
+        "the last one",
+    )
+    month_ahead_window: int = Field(
+        default=0, ge=0, le=6, description="how many months after the visit's a yearless month may be the coming one"
     )
     revised_opinions: list[RevisedOpinion] = Field(
         default_factory=list,

@@ -627,3 +627,59 @@ def test_a_settling_note_that_recounts_the_earlier_letters_view_as_another_clini
         "HPI: Dr. Kerr's letter of 10/08 describes the recurrence as not amenable to resection.",
         "HPI: The recurrence is not amenable to resection."))
     assert reviewer.review_documents([letter, own], request).criterion("unresectable").status == "insufficient"
+
+
+def test_a_month_just_after_the_visit_named_as_when_something_will_happen_is_to_come(reviewer):
+    text = (
+        "Date: 11/13/2026\nIn my judgment these back nodules are unresectable.\nDr. Ramanathan's view differs: he "
+        "considers the nodules resectable by a single wide excision and has offered her surgery in December.\n"
+    )
+    findings = reviewer.findings(plain_text_document("note.txt", "0", text))
+    resectable = [f for f in findings if f.concept == "resectable"]
+    assert resectable and not any(f.qualifiers.historical for f in resectable)
+    # a month well behind the visit is the last one: what was offered then, long past
+    past = reviewer.findings(plain_text_document("n.txt", "0", text.replace("in December", "in April")))
+    assert all(f.qualifiers.historical for f in past if f.concept == "resectable")
+    # ... and so is the coming month written 'last December' or 'since December'
+    since = reviewer.findings(plain_text_document("n.txt", "0", text.replace("in December", "last December")))
+    assert all(f.qualifiers.historical for f in since if f.concept == "resectable")
+
+
+def test_an_unresectable_verdict_months_old_stands_until_a_newer_note_speaks_to_it(reviewer):
+    surgeon = plain_text_document(
+        "surgonc.txt", "0", "Date: 04/22/2026\nIn-transit melanoma of the right leg after WLE/SLNB 2023; "
+        "the field is wide. I consider her disease unresectable.\n"
+    )
+    visit = plain_text_document(
+        "onc.txt", "0", "Date of service: 11/19/2026\nRecurrent melanoma R leg after WLE. Exam: five in-transit "
+        "nodules of the right thigh, smaller. T-VEC #9 today.\n"
+    )
+    request = ReviewRequest(request_type="reauthorization")
+    assert reviewer.review_documents([surgeon, visit], request).criterion("unresectable").status == "met"
+    # a newer note that puts resectability as an open question again leaves nothing current to stand on
+    asked = plain_text_document("onc.txt", "0", visit.text + "Whether the residual nodules can now be excised is "
+                                "an open question; I have asked the surgeon to re-evaluate.\n")
+    assert reviewer.review_documents([surgeon, asked], request).criterion("unresectable").status != "met"
+    # a verdict older than a year is the past, however silent the newer notes are
+    older = plain_text_document("surgonc.txt", "0", surgeon.text.replace("04/22/2026", "09/22/2025"))
+    assert reviewer.review_documents([older, visit], request).criterion("unresectable").status != "met"
+    # a resectable verdict is not kept: plans of surgery get carried out
+    resectable = plain_text_document("surgonc.txt", "0", surgeon.text.replace("unresectable", "resectable"))
+    assert reviewer.review_documents([resectable, visit], request).criterion("unresectable").status != "not_met"
+
+
+def test_a_copied_forward_quotation_ends_with_its_closing_mark(reviewer):
+    text = (
+        "Date of service: 11/17/2026\nO:\nArm: five flat pink macules, six small nodules.\n\n"
+        "COPIED FROM 04/21/2026 VISIT (surg onc telehealth summary):\n"
+        "\"Eleven in-transit nodules L arm + L axillary node. Excision of all arm nodules not advisable: COPD, FEV1 "
+        "34%. Not a surgical candidate.\"\n\n"
+        "1. Melanoma L arm w/ in-transit recurrence after WLE, responding to T-VEC.\n"
+        "2. Remains unresectable, not a surgical candidate (COPD), unchanged.\n"
+    )
+    findings = reviewer.findings(plain_text_document("note.txt", "0", text))
+    unresectable = [f for f in findings if f.concept == "unresectable"]
+    copied = [f for f in unresectable if f.sentence_start < text.index("1. Melanoma")]
+    own = [f for f in unresectable if f.sentence_start > text.index("1. Melanoma")]
+    assert copied and all(f.qualifiers.historical for f in copied)
+    assert own and not any(f.qualifiers.historical for f in own)

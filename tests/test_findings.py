@@ -605,6 +605,10 @@ def test_a_phrase_near_a_mention_counts_only_where_a_word_starts(reviewer):
     ("The conference agreed unanimously that the morbidity would be unacceptable.", "unresectable"),
     ("Still unable to confirm whether he had the WLE in Seattle; awaiting records.", "surgery_unconfirmed"),
     ("Whether a WLE/SLNB was done in 03/2025 is still unconfirmed: the entry was carried over.", "surgery_unconfirmed"),
+    ("The 2024 primary was diagnosed on a transected shave biopsy; whether a wide excision was ever done afterwards "
+     "is not documented in anything we have received.", "surgery_unconfirmed"),
+    ("Whether the primary was ever excised is unknown.", "surgery_unconfirmed"),
+    ("The in-transit field from the knee to the groin is too wide to excise.", "unresectable"),
 ])
 def test_more_ways_of_saying_it(reviewer, text, concept):
     assert affirmed(reviewer, text, concept), text
@@ -624,6 +628,8 @@ def test_more_ways_of_saying_it(reviewer, text, concept):
     ("General: alert, moves slowly with a cane; left forearm in a removable splint.", "resectable"),
     ("New lesions since baseline: none.", "progression"),
     ("New lesions since the last visit: none.", "progression"),
+    ("She has never had a melanoma or any other skin cancer removed.", "melanoma_disproved"),
+    ("Resectability is unchanged since the tumor board.", "stable"),
 ])
 def test_and_what_only_sounds_like_it(reviewer, text, concept):
     assert not affirmed(reviewer, text, concept), text
