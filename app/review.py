@@ -14,7 +14,12 @@ from criteria.engine import determine
 from criteria.policy import Policy, load_policy
 from extractor.document import TextDocument
 from extractor.benign import mark_benign_places_across
-from extractor.encounters import mark_old_dated_statements_across, mark_revised_opinions, mark_stale_documents
+from extractor.encounters import (
+    mark_old_dated_statements_across,
+    mark_overtaken_denials,
+    mark_revised_opinions,
+    mark_stale_documents,
+)
 from extractor.findings import analyze
 from extractor.nlp import build_pipeline
 from extractor.pdf import ProgressFn
@@ -41,6 +46,9 @@ class Reviewer:
             [self.findings(d) for d in documents], texts, self.rules.encounters, printed
         )
         per_document = mark_revised_opinions(per_document, texts, self.rules.encounters, printed)
+        per_document = mark_overtaken_denials(
+            per_document, texts, [d.name for d in documents], self.rules.encounters, printed
+        )
         per_document = mark_old_dated_statements_across(per_document, texts, self.rules.encounters, printed)
         per_document = mark_benign_places_across(
             per_document, texts, [d.name for d in documents], self.rules.benign_verdicts

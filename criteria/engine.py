@@ -70,6 +70,19 @@ def without_outweighed_inferences(findings: list[Finding], requirements: list[Re
     return [f for f in findings if id(f) not in dropped] if dropped else findings
 
 
+def overruled_by_stronger(findings: list[Finding], requirements: list[Requirement]) -> list[Finding]:
+    """The affirmed mentions of requirements that a stronger concept stated for the patient outweighs (the
+    requirement's ``outweighed_by``): a note's 'primary never excised' gives way to the operative report of the
+    excision or the operating surgeon's 'on 06/18/2025 I performed a wide local excision'."""
+    out: list[Finding] = []
+    for requirement in requirements:
+        if not requirement.outweighed_by:
+            continue
+        if any(f.concept in requirement.outweighed_by and not _discounted(f) for f in findings):
+            out.extend(f for f in findings if counts(f, requirement))
+    return out
+
+
 def counts(finding: Finding, requirement: Requirement | FlagRule) -> bool:
     """Does this mention count for the requirement: the right concept, affirmed, about the patient, real?"""
     if finding.concept not in requirement.any_of:
@@ -201,19 +214,26 @@ def evaluate_criterion(
 
     def result(status: Status, reason: str, evidence: list[Evidence], conflict: bool = False) -> CriterionResult:
         # what was outweighed is still shown, for the side it would have taken, so the reviewer sees both
-        evidence = evidence + [e for e in cite(outweighed, "supports") if not any(_same_sentence(e, x) for x in evidence)]
+        shown = cite(outweighed, "supports") + cite(overruled, "contradicts")
+        evidence = evidence + [e for e in shown if not any(_same_sentence(e, x) for x in evidence)]
         return CriterionResult(
             id=criterion.id, question=criterion.question, status=status, reason=reason,
             conflict=conflict, evidence=evidence,
         )
 
     outweighed: list[Finding] = []
+    overruled: list[Finding] = []
     if request.request_type not in criterion.applies_to:
         return result("not_applicable", criterion.reasons.not_applicable, [])
     kept = without_outweighed_inferences(findings, criterion.requires)
     kept_ids = {id(f) for f in kept}
     outweighed = [f for f in findings if id(f) not in kept_ids]
     findings = kept
+    # a contradiction a stronger statement outweighs is shown, against, but no longer counts
+    overruled = overruled_by_stronger(findings, criterion.contradicted_by)
+    if overruled:
+        overruled_ids = {id(f) for f in overruled}
+        findings = [f for f in findings if id(f) not in overruled_ids]
     support = SCOPES[criterion.scope](findings, criterion.requires)
     contra = [f for req in criterion.contradicted_by for f in findings if counts(f, req)]
     doubts = [f for req in criterion.doubted_by for f in findings if counts(f, req)]

@@ -33,6 +33,11 @@ class Requirement(_Strict):
         description="concepts that, stated for the patient, also outweigh the inferring mentions: an excision scar on "
         "exam infers a melanoma surgery only until a note says the melanoma was never operated on",
     )
+    outweighed_by: list[str] = Field(
+        default_factory=list,
+        description="concepts that, affirmed for the patient (the past counts), outweigh every mention of this "
+        "requirement: a note's 'never excised' gives way to the operating surgeon's own account of the excision",
+    )
 
     @model_validator(mode="after")
     def _only_historical(self) -> Requirement:

@@ -72,9 +72,10 @@ def latest_visit(text: str, rule: EncounterRule, printed: bool = False) -> tuple
 
 
 def earlier_visits(text: str, rule: EncounterRule) -> list[tuple[int, int, int, int]]:
-    """(start, end, heading start, heading end) of every visit older than the document's latest visit date.
-    A visit runs from its heading to the next heading of another date (a second heading of the same date, say a
-    'Date of service' line under the visit title, stays in the same visit)."""
+    """(start, end, heading start, heading end) of every visit ``earlier_visit_days`` or more older than the
+    document's latest visit date (a letter dated the day after the visit it reports is that visit). A visit runs
+    from its heading to the next heading of another date (a second heading of the same date, say a 'Date of service'
+    line under the visit title, stays in the same visit)."""
     headings = _headings(text, rule)
     if len({when for _end, when in headings.values()}) < 2:
         return []
@@ -87,7 +88,7 @@ def earlier_visits(text: str, rule: EncounterRule) -> list[tuple[int, int, int, 
     out = []
     for k, (start, heading_end, when) in enumerate(visits):
         stop = visits[k + 1][0] if k + 1 < len(visits) else len(text)
-        if when < latest:
+        if (latest - when).days >= max(1, rule.earlier_visit_days):
             out.append((start, stop, start, heading_end))
     return out
 
@@ -244,6 +245,50 @@ def mark_revised_opinions(
             heading = _heading_cue(visit[3], visit[1], visit[2], f"{rule.id}.revised")
             cue = heading.model_copy(update={"qualifier": opinion.qualifier})
             out[k] = [f.qualified(cue) if _current(f, old) else f for f in out[k]]
+    return out
+
+
+def mark_overtaken_denials(
+    findings_per_document: list[list[Finding]],
+    texts: list[str],
+    names: list[str],
+    rule: EncounterRule,
+    printed: list[str] | None = None,
+) -> list[list[Finding]]:
+    """A note's denial that something had happened ('No prior surgery on the leg', in the consult of 03/10/2026)
+    says nothing against its happening later: when a sentence of the case affirms the event and dates it, every date
+    it writes, after the denying note's visit ('03/24/2026 wide local excision left thigh'), the denial takes the
+    rule's qualifier, that date (in its document) the cue. An undated event, an event told in the denying note
+    itself, or a denying note without a visit date, overtakes nothing."""
+    if not rule.overtaken_denials:
+        return findings_per_document
+    dated = [document_visit(text, rule, p) for text, p in zip(texts, printed or [None] * len(texts))]
+    dates = re.compile(rule.date, re.IGNORECASE)
+    out = [list(findings) for findings in findings_per_document]
+    for spec in rule.overtaken_denials:
+        events: list[tuple[date, int, Cue]] = []
+        for j, (findings, text, name) in enumerate(zip(findings_per_document, texts, names)):
+            for f in findings:
+                q = f.qualifiers
+                if f.concept != spec.event or q.negated or q.family or q.hypothetical or q.uncertain:
+                    continue
+                found = _sentence_dates(f, text, dates)
+                if found:
+                    match, when = min(found, key=lambda pair: pair[1])
+                    start = f.sentence_start + match.start()
+                    events.append((when, j, Cue(qualifier=spec.qualifier, text=match.group(), start=start,
+                                             end=start + len(match.group()), rule=f"{rule.id}.overtaken",
+                                             document=name)))
+        for k, visit in enumerate(dated):
+            later = [
+                cue for when, j, cue in sorted(events, key=lambda e: e[0])
+                if visit is not None and j != k and when > visit[0]
+            ]
+            if later:
+                out[k] = [
+                    f.qualified(later[0]) if f.concept == spec.denial and not f.qualifiers.negated else f
+                    for f in out[k]
+                ]
     return out
 
 
@@ -546,6 +591,43 @@ def mark_necessity_letter_exams(findings: list[Finding], text: str, rule: Encoun
     cue = Cue(qualifier="historical", text=words, start=start, end=start + len(words),
               rule=f"{rule.id}.necessity_letter")
     return [f.qualified(cue) if f.concept == "section:physical_exam" else f for f in findings]
+
+
+def mark_addendum_revisions(findings: list[Finding], text: str, rule: EncounterRule) -> list[Finding]:
+    """A note's addendum (``addendum_headings``) that corrects the note (``addendum_correction_words``) is its
+    author's later word: when it states one side of an opinion now and not the other ('The correct impression is a
+    partial response to T-VEC, not a mixed response'), what the body above it states now of the other side ('L2 has
+    enlarged ... a mixed response') is superseded. Those mentions
+    take the opinion's qualifier, the addendum's heading the cue."""
+    if not rule.addendum_headings:
+        return findings
+    heading = next(
+        (m for m in re.finditer("|".join(rule.addendum_headings), text, re.IGNORECASE | re.MULTILINE)), None
+    )
+    if heading is None:
+        return findings
+    corrects = re.compile(
+        r"(?<!\w)(?:" + "|".join(map(re.escape, rule.addendum_correction_words)) + r")(?!\w)", re.IGNORECASE
+    )
+    if not rule.addendum_correction_words or corrects.search(text, heading.end()) is None:
+        return findings  # an addendum that adds a result or a colleague's view corrects nothing above it
+    out = list(findings)
+    cue_of = {
+        o.qualifier: Cue(qualifier=o.qualifier, text=heading.group().strip(), start=heading.start(), end=heading.end(),
+                         rule=f"{rule.id}.addendum")
+        for o in rule.revised_opinions
+    }
+    for opinion in rule.revised_opinions:
+        if opinion.recount_cues:
+            continue
+        later = [f for f in out if f.start >= heading.end()]
+        if not any(_current(f, opinion.new) for f in later) or any(_current(f, opinion.old) for f in later):
+            continue
+        out = [
+            f.qualified(cue_of[opinion.qualifier]) if f.start < heading.start() and _current(f, opinion.old) else f
+            for f in out
+        ]
+    return out
 
 
 def mark_settled_in_assessment(findings: list[Finding], rule: EncounterRule) -> list[Finding]:

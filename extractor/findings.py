@@ -12,6 +12,7 @@ from spacy.tokens import Doc, Span
 from extractor.benign import mark_benign_places, mark_doubted_lesions
 from extractor.document import TextDocument
 from extractor.encounters import (
+    mark_addendum_revisions,
     mark_earlier_visits,
     mark_history_denied_now,
     mark_necessity_letter_exams,
@@ -22,6 +23,7 @@ from extractor.encounters import (
 )
 from extractor.forms import mark_request_form
 from extractor.nodes import mark_unplaced_nodes
+from extractor.first_hand import first_hand_findings
 from extractor.retractions import mark_retracted_quotes
 from extractor.rules_loader import CATEGORY_QUALIFIER, NotDoneRule, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
@@ -157,6 +159,41 @@ def _denied_right_before(finding: Finding, text: str) -> bool:
     return False
 
 
+# A denial opening a list denies the whole list: 'never had a wide local excision, sentinel node biopsy or any other
+# operation'. The denial's words open with one of these; the items follow it joined only by commas and conjunctions.
+_DENIAL_OPENERS = re.compile(r"(?:never|no|not|none|without|denies|denied)\b", re.IGNORECASE)
+_LIST_GLUE = re.compile(
+    r"[\s,/]*(?:(?:and|or|nor|and/or)\b[\s,]*)?(?:(?:a|an|any|the|her|his|their)\s+)?", re.IGNORECASE
+)
+_DENIED_LISTS = {"no_prior_surgery": "prior_surgery"}
+
+
+def _denied_with_the_list(findings: list[Finding], text: str) -> list[Finding]:
+    """The items of a list a denial opens (a ``_DENIED_LISTS`` concept whose words open with a denial) take the
+    denial's words as their negation cue."""
+    out = list(findings)
+    order = sorted(range(len(out)), key=lambda k: out[k].start)
+    for position, k in enumerate(order):
+        denial = out[k]
+        item_concept = _DENIED_LISTS.get(denial.concept)
+        if item_concept is None or denial.qualifiers.active() or not _DENIAL_OPENERS.match(denial.matched_text):
+            continue
+        end = denial.end
+        for j in order[position + 1 :]:
+            item = out[j]
+            if item.start < end:
+                continue
+            if item.concept != item_concept or item.sentence_start != denial.sentence_start:
+                break
+            if _LIST_GLUE.fullmatch(text, end, item.start) is None:
+                break
+            if not item.qualifiers.negated:
+                out[j] = item.qualified(Cue(qualifier="negated", text=denial.matched_text, start=denial.start,
+                                            end=denial.end, rule=f"{denial.rule}.list"))
+            end = item.end
+    return out
+
+
 def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> list[Finding]:
     """Every target mention in the doc as an explained Finding (furniture is never evidence)."""
     rules = rules or default_rules()
@@ -211,6 +248,7 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
                 "concept": meta.negated_means, "rule": f"{meta.id}.denied",
                 "qualifiers": denied.qualifiers.model_copy(update={"negated": False}),
             }))
+    findings = _denied_with_the_list(findings, text)
     said = list(findings)
     for told in prose_size_findings(document, rules.tables):  # a lesion's size change told in a sentence
         section = by_start.at(told.start)
@@ -344,10 +382,12 @@ def analyze(nlp: Language, document: TextDocument, rules: RuleSet | None = None)
     findings = mark_quoted_opinions(findings, document.clean_text, rules.encounters, document.text)
     findings = mark_past_plans(findings, document.clean_text, rules.encounters, document.text)
     findings = mark_settled_in_assessment(findings, rules.encounters)
+    findings = mark_addendum_revisions(findings, document.clean_text, rules.encounters)
     findings = mark_history_denied_now(findings, document.clean_text, rules.encounters, document.text)
     findings = mark_necessity_letter_exams(findings, document.clean_text, rules.encounters)
     findings = mark_retracted_quotes(findings, document.clean_text, rules.retractions)
     findings = mark_benign_places(findings, document.clean_text, rules.benign_verdicts)
     findings = mark_doubted_lesions(findings, document.clean_text, rules.benign_verdicts)
     findings = mark_unplaced_nodes(findings, rules.unplaced_nodes)
-    return mark_request_form(findings, document, rules.request_forms)
+    findings = mark_request_form(findings, document, rules.request_forms)
+    return findings + first_hand_findings(findings, rules.first_hand)

@@ -323,6 +323,14 @@ class RevisedOpinion(_Strict):
     )
 
 
+class OvertakenDenial(_Strict):
+    denial: str = Field(description="the concept of the denial ('no_prior_surgery')")
+    event: str = Field(description="the concept of the event that overtakes it ('prior_surgery')")
+    qualifier: Literal["historical", "uncertain"] = Field(
+        description="what the overtaken denial becomes: a qualifier its criterion does not accept"
+    )
+
+
 class EncounterRule(_Strict):
     """Heading lines that open one dated visit of an encounter printout. Each heading is a regular expression
     (multiline, ignoring case) with a named group ``date``; ``{date}`` in it stands for the ``date`` expression."""
@@ -342,6 +350,10 @@ class EncounterRule(_Strict):
     stale_after_days: int = Field(
         gt=0, description="a document whose latest visit is this much older than the newest submitted document is "
         "the past"
+    )
+    earlier_visit_days: int = Field(
+        default=1, ge=1, description="a visit of a document this many days or more older than its latest is an "
+        "earlier visit, the past (a letter dated the day after the visit it reports is that visit)"
     )
     stale_opinions_kept: list[str] = Field(
         default_factory=list,
@@ -426,6 +438,21 @@ class EncounterRule(_Strict):
     month_ahead_window: int = Field(
         default=0, ge=0, le=6, description="how many months after the visit's a yearless month may be the coming one"
     )
+    addendum_headings: list[str] = Field(
+        default_factory=list,
+        description="regular expressions (multiline, ignoring case) of the heading that opens a note's addendum: "
+        "what the addendum states now of one side of an opinion supersedes the other side stated above it",
+    )
+    addendum_correction_words: list[str] = Field(
+        default_factory=list,
+        description="words that make an addendum a correction of the note ('transcribed in error', 'the correct "
+        "impression is'); an addendum without them (a pathology result, a colleague's letter) corrects nothing",
+    )
+    overtaken_denials: list[OvertakenDenial] = Field(
+        default_factory=list,
+        description="denials that something had happened, which a dated later event overtakes: a pre-operative "
+        "consult's 'no prior surgery' says nothing against the excision the case dates after it",
+    )
     revised_opinions: list[RevisedOpinion] = Field(
         default_factory=list,
         description="opposite opinions: a later note that recounts the old as a past view and states the new now "
@@ -469,6 +496,61 @@ class RetractionRule(_Strict):
     source: str
     words: list[str] = Field(min_length=1)
     concepts: list[str] = Field(min_length=1)
+    disagreements: list[str] = Field(
+        default_factory=list,
+        description="regular expressions (ignoring case) of a note disagreeing with a statement it names, the "
+        "statement in the group ``said`` ('I do not agree with the assessment that these lesions are not amenable to "
+        "surgical resection'): the statement is taken back as a quoted one is",
+    )
+
+    @field_validator("disagreements")
+    @classmethod
+    def _said_group(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            if "said" not in re.compile(pattern).groupindex:
+                raise ValueError(f"disagreement pattern without a 'said' group: {pattern}")
+        return patterns
+
+
+class FirstHandRule(_Strict):
+    """Sentences that tell an operation first hand: the operating surgeon's 'I performed a wide local excision', a
+    pathology report's specimen of the excision, an operative report's list of procedures. A mention of ``concept``
+    in such a sentence is also a mention of ``first_hand`` (the same words, the same qualifiers)."""
+
+    id: str
+    source: str
+    concept: str
+    first_hand: str
+    sentences: list[str] = Field(
+        min_length=1, description="regular expressions (ignoring case) searched in the mention's sentence"
+    )
+    operations: str = Field(
+        description="a regular expression (ignoring case) the mention's words must match to name a melanoma "
+        "operation ('wide local excision', 'sentinel node biopsy'), unless its sentence names the melanoma "
+        "(``melanoma``): a plain 'excision' may be a lipoma's"
+    )
+    melanoma: str = Field(description="a regular expression (ignoring case) naming the melanoma in a sentence")
+    not_melanoma: str = Field(
+        description="a regular expression (ignoring case): a sentence naming another lesion ('lipoma', 'BCC') tells "
+        "no melanoma operation first hand"
+    )
+
+    @field_validator("sentences")
+    @classmethod
+    def _compiles(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            re.compile(pattern)
+        return patterns
+
+    @field_validator("operations", "melanoma", "not_melanoma")
+    @classmethod
+    def _compiles_one(cls, pattern: str) -> str:
+        re.compile(pattern)
+        return pattern
+
+
+class FirstHandFile(_Strict):
+    first_hand: FirstHandRule
 
 
 class RetractionFile(_Strict):
@@ -635,6 +717,7 @@ class RuleSet(_Strict):
     sections_not_done: NotDoneRule
     request_forms: RequestFormRule
     retractions: RetractionRule
+    first_hand: FirstHandRule
     benign_verdicts: BenignVerdictRule
     unplaced_nodes: UnplacedNodesRule
 
@@ -677,6 +760,7 @@ def load_rules(directory: Path = RULES_DIR) -> RuleSet:
         encounters=load_file(directory / "encounters.json", EncounterFile).encounter_rules,
         request_forms=load_file(directory / "request_forms.json", RequestFormFile).request_forms,
         retractions=load_file(directory / "retractions.json", RetractionFile).retractions,
+        first_hand=load_file(directory / "first_hand.json", FirstHandFile).first_hand,
         benign_verdicts=load_file(directory / "benign_verdicts.json", BenignVerdictFile).benign_verdicts,
         unplaced_nodes=load_file(directory / "nodes.json", NodesFile).unplaced_nodes,
     )

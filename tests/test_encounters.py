@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from extractor.document import plain_text_document
-from extractor.encounters import earlier_visits, mark_revised_opinions, parse_date
+from extractor.encounters import earlier_visits, mark_overtaken_denials, mark_revised_opinions, parse_date
 from extractor.rules_loader import default_rules
 from models import ReviewRequest
 
@@ -54,6 +54,7 @@ def test_the_earlier_visit_of_a_printout_runs_from_its_heading_to_the_next_visit
     "07/21/2026 - Office Visit - Dr. Okafor",
     "# VISIT 07/21/2026 - Nurse Visit - Imlygic injection #12",
     "# Consult Note  -  Malachy Strand, MD (Surgical Oncology)  -  07/21/2026 10:40",
+    "DATE SEEN:   07/21/2026",
 ])
 def test_other_ways_printouts_head_a_visit(heading):
     text = f"{heading}\nSolitary nodule, resectable.\n\nDate of service: 10/27/2026\nIn-transit disease, unresectable.\n"
@@ -683,3 +684,96 @@ def test_a_copied_forward_quotation_ends_with_its_closing_mark(reviewer):
     own = [f for f in unresectable if f.sentence_start > text.index("1. Melanoma")]
     assert copied and all(f.qualifiers.historical for f in copied)
     assert own and not any(f.qualifiers.historical for f in own)
+
+
+def test_a_denial_of_surgery_is_overtaken_by_an_operation_the_case_dates_after_it(reviewer):
+    consult = plain_text_document(
+        "surgonc.txt", "0", "DOS: 03/10/2026\nMelanoma of the left anterior thigh on punch biopsy. "
+        "No prior surgery on the leg.\nPlan: WLE with 2 cm margins and sentinel node biopsy.\n"
+    )
+    later = plain_text_document(
+        "medonc.txt", "0", "Date of service: 10/29/2026\nHistory:\n03/24/2026 wide local excision left thigh and "
+        "sentinel node biopsy: margins clear.\nAssessment: melanoma of the left thigh with in-transit recurrence, "
+        "six new dermal nodules around the scar.\n"
+    )
+    request = ReviewRequest(request_type="initial")
+    assert reviewer.review_documents([consult, later], request).criterion("recurrent_after_surgery").status == "met"
+    # the consult's denial stays in the findings, uncertain, the later note's date its cue
+    marked = mark_overtaken_denials(
+        [reviewer.findings(consult), reviewer.findings(later)], [consult.text, later.text], ["surgonc.txt", "medonc.txt"],
+        RULE,
+    )
+    overtaken = [f for f in marked[0] if f.concept == "no_prior_surgery"]
+    assert overtaken and all(f.qualifiers.uncertain for f in overtaken)
+    assert all(c.document == "medonc.txt" and c.text == "03/24/2026" for f in overtaken for c in f.qualifiers.cues
+               if c.rule.endswith(".overtaken"))
+    assert all(any(c.rule.endswith(".overtaken") for c in f.qualifiers.cues) for f in overtaken)
+    # an operation the later note does not date may be the one the consult denied: the notes conflict
+    undated = plain_text_document("medonc.txt", "0", later.text.replace("03/24/2026 wide", "Wide"))
+    assert reviewer.review_documents([consult, undated], request).criterion("recurrent_after_surgery").status == (
+        "insufficient"
+    )
+    # ... and so does an operation dated before the denying consult
+    before = plain_text_document("medonc.txt", "0", later.text.replace("03/24/2026", "02/24/2026"))
+    assert reviewer.review_documents([consult, before], request).criterion("recurrent_after_surgery").status == (
+        "insufficient"
+    )
+
+
+def test_an_addendum_that_corrects_the_note_supersedes_what_the_body_said(reviewer):
+    text = (
+        "DATE SEEN: 11/10/2026\nIMPRESSION: Most lesions have regressed, but L2 has enlarged, so I would call this "
+        "a mixed response at present.\n\nADDENDUM 11/13/2026\nOn review, the measurement of L2 was transcribed in "
+        "error; L2 is smaller, not larger, so every injected lesion has decreased in size.\nThe correct impression is "
+        "a partial response to T-VEC, not a mixed response.\n"
+    )
+    findings = reviewer.findings(plain_text_document("note.txt", "0", text))
+    body = [f for f in findings if f.concept == "progression" and f.start < text.index("ADDENDUM")]
+    assert body and all(f.qualifiers.historical for f in body)
+    assert any(c.rule.endswith(".addendum") for f in body for c in f.qualifiers.cues)
+    # without the addendum the note's own words stand
+    plain = reviewer.findings(plain_text_document("note.txt", "0", text[: text.index("ADDENDUM")]))
+    assert any(f.concept == "progression" and not f.qualifiers.active() for f in plain)
+    # ... and so they do beside an addendum that adds a result without correcting anything
+    added = text[: text.index("ADDENDUM")] + (
+        "ADDENDUM 11/13/2026\nPathology is back: the thigh papule is melanoma. The injected lesions have "
+        "responded.\n"
+    )
+    kept = reviewer.findings(plain_text_document("note.txt", "0", added))
+    assert any(f.concept == "progression" and not f.qualifiers.active() and f.start < added.index("ADDENDUM")
+               for f in kept)
+
+
+def test_a_statement_the_note_disagrees_with_is_taken_back(reviewer):
+    text = (
+        "ASSESSMENT: Given the in-transit pattern, these lesions are not amenable to surgical resection.\n"
+        "ATTENDING ADDENDUM: I do not agree with the assessment that these lesions are not amenable to surgical "
+        "resection, and I am correcting it here.\n"
+    )
+    findings = reviewer.findings(plain_text_document("note.txt", "0", text))
+    unresectable = [f for f in findings if f.concept == "unresectable"]
+    assert len(unresectable) == 2 and all(f.qualifiers.negated for f in unresectable)
+    assert all(any(c.rule.endswith(".disagreed") for c in f.qualifiers.cues) for f in unresectable)
+    agreed = reviewer.findings(plain_text_document("n.txt", "0", text.replace("do not agree", "agree")))
+    assert any(f.concept == "unresectable" and not f.qualifiers.active() for f in agreed)
+
+
+def test_a_letter_dated_the_day_after_the_visit_it_reports_is_that_visit():
+    text = "October 21, 2026\n\nDear Dr. Lee,\n\nVisit date: 10/20/2026\nThe recurrence is unresectable.\n"
+    assert earlier_visits(text, RULE) == []
+    # a visit weeks before the letter is an earlier visit, the past
+    older = text.replace("10/20/2026", "09/20/2026")
+    (start, _end, _hs, _he), = earlier_visits(older, RULE)
+    assert older[start:].startswith("Visit date: 09/20/2026")
+
+
+def test_a_letter_of_medical_necessity_is_dated_by_its_date_line_above_a_long_address_block():
+    from extractor.encounters import document_visit
+
+    letter = (
+        "October 5, 2026\n\nPremera Blue Cross\nAttn: Prior Authorization / Medical Drug Review\n\n"
+        "LETTER OF MEDICAL NECESSITY\n\nPatient: I. Thorsrud\nDate of birth: 12/01/1962\nMember ID: PRX330917254\n"
+        "Requested: Imlygic\nDiagnoses: C43.59\n\nTo Whom It May Concern:\nI consider her recurrence unresectable.\n"
+    )
+    visit = document_visit(letter, RULE)
+    assert visit is not None and visit[0] == date(2026, 10, 5)

@@ -314,3 +314,17 @@ def test_a_prior_surgery_the_notes_cannot_confirm_leaves_the_recurrence_to_the_r
     result = determine(ELIGIBLE + [unconfirmed], POLICY, INITIAL).criterion("recurrent_after_surgery")
     assert result.status == "insufficient" and result.conflict
     assert any(e.concept == "surgery_unconfirmed" and e.stance == "contradicts" for e in result.evidence)
+
+
+def test_an_operation_told_first_hand_outweighs_a_note_that_says_it_never_happened():
+    denied = ELIGIBLE + [finding("no_prior_surgery", doc="derm.pdf", at=60)]
+    assert status(determine(denied, POLICY, INITIAL), "recurrent_after_surgery") == "insufficient"
+    told = denied + [finding("surgery_documented", doc="surgonc.pdf", at=70, historical=True)]
+    result = determine(told, POLICY, INITIAL).criterion("recurrent_after_surgery")
+    assert result.status == "met" and not result.conflict
+    # the outweighed denial is still shown to the reviewer, against
+    assert any(e.concept == "no_prior_surgery" and e.stance == "contradicts" for e in result.evidence)
+    # a first-hand account that is itself negated or hypothetical outweighs nothing
+    for qualifier in ("negated", "hypothetical", "uncertain", "family"):
+        doubtful = denied + [finding("surgery_documented", doc="surgonc.pdf", at=70, **{qualifier: True})]
+        assert status(determine(doubtful, POLICY, INITIAL), "recurrent_after_surgery") == "insufficient", qualifier

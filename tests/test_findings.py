@@ -609,6 +609,18 @@ def test_a_phrase_near_a_mention_counts_only_where_a_word_starts(reviewer):
      "is not documented in anything we have received.", "surgery_unconfirmed"),
     ("Whether the primary was ever excised is unknown.", "surgery_unconfirmed"),
     ("The in-transit field from the knee to the groin is too wide to excise.", "unresectable"),
+    ("With his aortic stenosis he does not think Mr. Mikkelsrud is a surgical candidate.", "unresectable"),
+    ("Whether she had a definitive excision of the 2022 primary after the shave, as she recalls, or only the shave "
+     "biopsy, cannot be established with the records available.", "surgery_unconfirmed"),
+    ("02/24/2025 - s/p wide local excision, scalp; per Dr. Quist's office, margins clear. Op/path report not in our "
+     "chart.", "surgery_unconfirmed"),
+    ("Nodules 1-3 on the dorsal forearm could be excised with a 1 cm margin and closed with a local flap.",
+     "resectable"),
+    ("I do not consider this resectable: nine deposits scattered across the chest wall and breast skin would need a "
+     "field excision.", "unresectable"),
+    ("On 06/18/2025 I performed a wide local excision with 2 cm margins and a left axillary sentinel lymph node "
+     "biopsy.", "surgery_documented"),
+    ("SPECIMEN: Skin and subcutis, right upper back, wide local excision.", "surgery_documented"),
 ])
 def test_more_ways_of_saying_it(reviewer, text, concept):
     assert affirmed(reviewer, text, concept), text
@@ -630,6 +642,20 @@ def test_more_ways_of_saying_it(reviewer, text, concept):
     ("New lesions since the last visit: none.", "progression"),
     ("She has never had a melanoma or any other skin cancer removed.", "melanoma_disproved"),
     ("Resectability is unchanged since the tumor board.", "stable"),
+    ("PHYSICAL EXAM:\nSkin: at the sites of the former nodules there are eleven flat gray-brown macules.",
+     "injectable_site"),
+    ("She has never had a wide local excision, sentinel node biopsy or any other operation on the leg.",
+     "prior_surgery"),
+    ("I did not perform a wide local excision.", "surgery_documented"),
+    ("SPECIMEN: Soft tissue, left anterior thigh, excision. DIAGNOSIS: lipoma.", "surgery_documented"),
+    ("I told her that surgery is the standard treatment and that intralesional T-VEC is meant for disease that "
+     "cannot be removed.", "unresectable"),
+    ("She is worried because she was told the lesions are \"too many to operate on\".", "unresectable"),
+    ("Pre-operatively I judged this a resectable solitary metastasis, and he was a good surgical candidate.",
+     "resectable"),
+    ("The solitary lung metastasis is resectable by wedge resection.", "resectable"),
+    ("Dexamethasone was tapered off; SRS to the resection cavity is scheduled.", "resectable"),
+    ("- Repeat PET/CT in 3 months, sooner for new lesions.", "progression"),
 ])
 def test_and_what_only_sounds_like_it(reviewer, text, concept):
     assert not affirmed(reviewer, text, concept), text

@@ -87,6 +87,7 @@ def test_a_section_running_over_a_page_break_is_cited_on_both_pages_without_the_
     ("EXAM: MRI RIGHT THIGH WITH AND WITHOUT CONTRAST\nRecurrent melanoma of the right thigh.\n", "imaging"),
     ("EXAM: PET/CT SKULL BASE TO MID-THIGH\nMelanoma of the left buttock, restaging.\n", "imaging"),
     ("EXAM: Gen NAD. Melanoma scar of the left calf, well healed.\n", "physical_exam"),
+    ("Examination. Vitals: BP 118/64. Left cheek: a 2 cm nodule in the melanoma scar.\n", "physical_exam"),
 ])
 def test_a_radiology_exam_line_names_the_study_not_a_physical_exam(reviewer, text, category):
     found = reviewer.findings(plain_text_document("report.txt", "0", text))
