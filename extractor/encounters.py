@@ -133,41 +133,21 @@ def mark_stale_documents(
 ) -> list[list[Finding]]:
     """Findings of a document whose latest visit is more than ``stale_after_days`` older than the newest submitted
     document's are historical (cue: its dated heading, or its banner's date): a 2024 consult's "surgery is being
-    scheduled" does not describe the lesions of 2026. An opinion of ``stale_opinions_kept`` stands up to
-    ``stale_opinion_days`` when no newer document states it or its opposite now. Documents without a visit date are
-    left alone."""
+    scheduled" does not describe the lesions of 2026. Documents without a visit date are left alone."""
     dated = [document_visit(text, rule, p) for text, p in zip(texts, printed or [None] * len(texts))]
     known = [visit[0] for visit in dated if visit is not None]
     if len(known) < 2:
         return findings_per_document
     newest = max(known)
-    opposites = {o.old: {o.old, o.new} for o in rule.revised_opinions if o.old in rule.stale_opinions_kept}
-
-    def kept(finding: Finding, visit: date) -> bool:
-        """An opinion of record: kept, young enough, and no newer document's current word on it, nor an open
-        question ('whether the residual disease can now be removed is an open question')."""
-        related = opposites.get(finding.concept)
-        return (
-            related is not None
-            and (newest - visit).days <= rule.stale_opinion_days
-            and not any(
-                other is not None
-                and other[0] > visit
-                and any(f.concept in related and (_current(f, f.concept) or _doubted_now(f)) for f in later)
-                for later, other in zip(findings_per_document, dated)
-            )
-        )
-
     out = []
     for findings, visit in zip(findings_per_document, dated):
         if visit is None or (newest - visit[0]).days <= rule.stale_after_days:
             out.append(findings)
             continue
         cue = _heading_cue(visit[3], visit[1], visit[2], rule.id)
-        out.append([
-            f if f.concept.startswith("section:") or f.qualifiers.historical or kept(f, visit[0]) else f.qualified(cue)
-            for f in findings
-        ])
+        out.append(
+            [f if f.concept.startswith("section:") or f.qualifiers.historical else f.qualified(cue) for f in findings]
+        )
     return out
 
 

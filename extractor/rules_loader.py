@@ -355,15 +355,6 @@ class EncounterRule(_Strict):
         default=1, ge=1, description="a visit of a document this many days or more older than its latest is an "
         "earlier visit, the past (a letter dated the day after the visit it reports is that visit)"
     )
-    stale_opinions_kept: list[str] = Field(
-        default_factory=list,
-        description="opinions a document older than ``stale_after_days`` still holds, up to ``stale_opinion_days``, "
-        "when no newer document states it or its opposite now: a surgeon's 'unresectable' of seven months ago is "
-        "the opinion of record until a newer note says otherwise",
-    )
-    stale_opinion_days: int = Field(
-        default=0, ge=0, description="how old a document's kept opinion (``stale_opinions_kept``) may be"
-    )
     revision_after_days: int = Field(
         gt=0, description="a note this much newer than another that states the opposite opinion now supersedes it"
     )

@@ -55,6 +55,8 @@ def test_the_earlier_visit_of_a_printout_runs_from_its_heading_to_the_next_visit
     "# VISIT 07/21/2026 - Nurse Visit - Imlygic injection #12",
     "# Consult Note  -  Malachy Strand, MD (Surgical Oncology)  -  07/21/2026 10:40",
     "DATE SEEN:   07/21/2026",
+    "Visit date/time: 07/21/2026 09:40        Clinic: SPECIALTY OUTREACH-ONC",
+    "DATE OF NOTE: JUL 21, 2026@15:22              ENTRY DATE: JUL 21, 2026@15:40",
 ])
 def test_other_ways_printouts_head_a_visit(heading):
     text = f"{heading}\nSolitary nodule, resectable.\n\nDate of service: 10/27/2026\nIn-transit disease, unresectable.\n"
@@ -552,6 +554,11 @@ def test_a_later_note_calling_the_earlier_growth_pseudoprogression_settles_it_wh
     # ... and so does a verdict that it was not pseudoprogression
     denied = plain_text_document("d.txt", "0", visit.text.replace("it was inflammatory", "it was not inflammatory"))
     assert reviewer.review_documents([scan, denied], request).criterion("clinical_response").status != "met"
+    # an injection-site flare named as such settles the growth too
+    flare = plain_text_document("f.txt", "0", visit.text.replace(
+        "in retrospect it was inflammatory pseudoprogression", "the swelling was an inflammatory flare at the "
+        "injection sites, not growth"))
+    assert reviewer.review_documents([scan, flare], request).criterion("clinical_response").status == "met"
 
 
 def test_a_later_surgical_consult_booking_the_excision_settles_resectability(reviewer):
@@ -644,29 +651,6 @@ def test_a_month_just_after_the_visit_named_as_when_something_will_happen_is_to_
     # ... and so is the coming month written 'last December' or 'since December'
     since = reviewer.findings(plain_text_document("n.txt", "0", text.replace("in December", "last December")))
     assert all(f.qualifiers.historical for f in since if f.concept == "resectable")
-
-
-def test_an_unresectable_verdict_months_old_stands_until_a_newer_note_speaks_to_it(reviewer):
-    surgeon = plain_text_document(
-        "surgonc.txt", "0", "Date: 04/22/2026\nIn-transit melanoma of the right leg after WLE/SLNB 2023; "
-        "the field is wide. I consider her disease unresectable.\n"
-    )
-    visit = plain_text_document(
-        "onc.txt", "0", "Date of service: 11/19/2026\nRecurrent melanoma R leg after WLE. Exam: five in-transit "
-        "nodules of the right thigh, smaller. T-VEC #9 today.\n"
-    )
-    request = ReviewRequest(request_type="reauthorization")
-    assert reviewer.review_documents([surgeon, visit], request).criterion("unresectable").status == "met"
-    # a newer note that puts resectability as an open question again leaves nothing current to stand on
-    asked = plain_text_document("onc.txt", "0", visit.text + "Whether the residual nodules can now be excised is "
-                                "an open question; I have asked the surgeon to re-evaluate.\n")
-    assert reviewer.review_documents([surgeon, asked], request).criterion("unresectable").status != "met"
-    # a verdict older than a year is the past, however silent the newer notes are
-    older = plain_text_document("surgonc.txt", "0", surgeon.text.replace("04/22/2026", "09/22/2025"))
-    assert reviewer.review_documents([older, visit], request).criterion("unresectable").status != "met"
-    # a resectable verdict is not kept: plans of surgery get carried out
-    resectable = plain_text_document("surgonc.txt", "0", surgeon.text.replace("unresectable", "resectable"))
-    assert reviewer.review_documents([resectable, visit], request).criterion("unresectable").status != "not_met"
 
 
 def test_a_copied_forward_quotation_ends_with_its_closing_mark(reviewer):
@@ -777,3 +761,30 @@ def test_a_letter_of_medical_necessity_is_dated_by_its_date_line_above_a_long_ad
     )
     visit = document_visit(letter, RULE)
     assert visit is not None and visit[0] == date(2026, 10, 5)
+
+
+def test_a_plan_dated_by_its_month_in_a_note_dated_by_its_footer_is_the_past(reviewer):
+    body = (
+        "History of present illness\nIn January 2026 she shave-biopsied a calf melanoma. She referred him for wide "
+        "excision, tentatively scheduled for March.\nAssessment: with ten deposits from ankle to thigh, I would not "
+        "recommend surgery.\n"
+    )
+    footer = "Kenji M.  |  DOB 04/27/1967  |  Encounter date 10/20/2026  |  Page 1 of 1\n"
+    document = plain_text_document("note.txt", "0", body + footer)
+    resectable = [f for f in reviewer.findings(document) if f.concept == "resectable"]
+    assert resectable and all(f.qualifiers.historical for f in resectable)
+
+
+def test_a_problem_list_entry_dated_when_entered_and_a_lesion_excised_then_are_of_then(reviewer):
+    text = (
+        "Date of service: 10/26/2026\nPROBLEM LIST\nIn-transit metastases R forearm (C79.2) [entered 09/18/2025]\n"
+        "ASSESSMENT\nMelanoma treated with WLE/SLNB, with in-transit recurrence excised in 10/2025, now with liver "
+        "metastases only.\n"
+    )
+    findings = reviewer.findings(plain_text_document("note.txt", "0", text))
+    lesions = [f for f in findings if f.concept == "injectable_site"]
+    assert len(lesions) == 2 and all(f.qualifiers.historical for f in lesions)
+    # an entry without its entry date, or a recurrence not said to be excised, is of now
+    undated = reviewer.findings(plain_text_document("note.txt", "0", text.replace(" [entered 09/18/2025]", "")
+                                                    .replace(" excised in 10/2025", " on the forearm")))
+    assert all(not f.qualifiers.historical for f in undated if f.concept == "injectable_site")

@@ -39,7 +39,7 @@ DEV_RATCHETS = {
     # meets_criteria; on arrival 83.3 / 94.4 / 85.4 (two); after the session's rules 91.7 / 96.5 / 87.3, the two wrong
     # meets (d312, d313), ended in session 11.
     "d308-d331": ({f"d{n}" for n in range(308, 332)},
-                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.87}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.88}),
     # session 10, second batch (never operated amid decoy surgeries; response in plain words): first contact with the
     # session's starting rules 66.7 / 93.1 / 83.6, on arrival (36d2153) 75.0 / 94.4 / 85.1, none wrongly met; after the
     # rules written from it 91.7 / 98.6 / 87.3
@@ -54,7 +54,7 @@ DEV_RATCHETS = {
     # met; on arrival (d9cd69a) 83.3 / 88.9 / 85.0 and 50.0 / 91.7 / 83.1; after the rules written from them 75.0 /
     # 94.4 / 85.4 together
     "d356-d367": ({f"d{n}" for n in range(356, 368)},
-                  {"outcome_accuracy": 0.83, "criterion_accuracy": 0.95, "evidence_hit_rate": 0.86}),
+                  {"outcome_accuracy": 0.91, "criterion_accuracy": 0.98, "evidence_hit_rate": 0.87}),
     # session 11, third batch (unresectable beside surgical words that are not about the lesions; never operated told
     # in varied places): first contact with the session's starting rules (7add06f) 41.7 / 90.3 / 88.5 with three
     # wrong meets; on arrival (b9bc5d7) 50.0 / 91.7 / 88.5, three wrong meets; after the rules written from them 66.7 /
@@ -95,7 +95,7 @@ DEV_RATCHETS = {
     # 100 / 100 / 87.5, d458-d463 83.3 / 97.2 / 95.0 with one wrong meet (d463: in-transit lesions gone on
     # pembrolizumab, liver-only disease now); on arrival the same
     "d452-d463": ({f"d{n}" for n in range(452, 464)},
-                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.90}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.91}),
     # session 14 (views told by someone else; who decides resectability; recurrence told inconsistently; a
     # complicated re-authorization course with pseudoprogression; template text against the narrative; older documents
     # saying the opposite): first contact with the session's starting rules (b2fb827) d464-d487 66.7 / 94.4 / 89.7,
@@ -104,7 +104,7 @@ DEV_RATCHETS = {
     # d464-d475 91.7 / 98.6 / 92.9 (d474: a pre-operative consult's 'no prior surgery' sent with the later notes of
     # the excision it planned) and d476-d487 100 / 100 / 87.8
     "d464-d475": ({f"d{n}" for n in range(464, 476)},
-                  {"outcome_accuracy": 0.91, "criterion_accuracy": 0.98, "evidence_hit_rate": 0.92}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.92}),
     "d476-d487": ({f"d{n}" for n in range(476, 488)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.87}),
     # session 14, second batch (unresectable beside surgical words not about the lesions; resectability told with
@@ -113,6 +113,27 @@ DEV_RATCHETS = {
     # 87.9
     "d488-d505": ({f"d{n}" for n in range(488, 506)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.87}),
+    # session 15 (a long surgical past with an unresectable present; never operated amid other operations;
+    # response in the clinic's own idiom; resectability changing over time): first contact with the session's
+    # starting rules (f2771fa) 79.2 / 95.8 / 86.7, two wrong meets (d509: a surgeon's offer of surgery 'in December'
+    # read as last December; d515: a referral's 'removed' the consultant cannot document); after the rules written
+    # from them 100 / 100 / 86.7
+    "d506-d529": ({f"d{n}" for n in range(506, 530)},
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.86}),
+    # session 15, second batch (documents that disagree on a prior surgery, on response, on resectability; messy
+    # packets with addenda): first contact (f2771fa) 41.7 / 88.2 / 90.5, two wrong meets (d534, d544); after the rules
+    # written from them (an operation told first hand outweighs 'never excised'; a correcting addendum supersedes its
+    # note; a statement the note disagrees with is taken back) 87.5 / 97.2 / 90.5
+    "d530-d553": ({f"d{n}" for n in range(530, 554)},
+                  {"outcome_accuracy": 0.87, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.90}),
+    # session 15, third batch (unresectable said once amid surgical talk; never operated told loosely; response with
+    # distractions; long packets), measured at the session's end: first contact (f2771fa) 45.8 / 88.9 / 88.7 with
+    # four wrong meets, on arrival 41.7 / 88.2 / 88.7 with five; after the rules written from them 79.2 / 95.8 / 90.9,
+    # one wrong meet left (d571, DEV_WRONGLY_MET)
+    "d554-d565": ({f"d{n}" for n in range(554, 566)},
+                  {"outcome_accuracy": 0.66, "criterion_accuracy": 0.94, "evidence_hit_rate": 0.88}),
+    "d566-d577": ({f"d{n}" for n in range(566, 578)},
+                  {"outcome_accuracy": 0.91, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.93}),
     "d344-d355": ({f"d{n}" for n in range(344, 356)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.93}),
 }
@@ -120,7 +141,9 @@ DEV_RATCHETS = {
 # referring dermatologist's pathology request says shave biopsy only, WLE declined (d379). Session 13 ended d419's (a
 # stable table whose injected-volume column was read as sizes); session 14 ended d463's (in-transit nodules a problem
 # list and history tell, gone on pembrolizumab, beside 'no cutaneous, subcutaneous or nodal disease at present')
-DEV_WRONGLY_MET = {"d379"}
+# Session 15's third batch left d571 (one injected nodule flat, one unchanged, one red and larger six days after a dose
+# that neither doctor can yet call growth: read as a response).
+DEV_WRONGLY_MET = {"d379", "d571"}
 # The held-out split is never read while writing rules. Each ratchet holds the cases it was measured on to the figures
 # they have now (see the closing notes); they are below the targets: raise them only by improving rules on dev.
 # h01-h14 were set in session 1; h15-h28 were written blind by other authors in session 3, h29-h41 in session 4.
@@ -193,7 +216,7 @@ HELD_RATCHETS = {
     # session 11, third batch: first contact with the session's starting rules (7add06f) 25.0 / 79.2 / 91.3, none
     # wrongly met; on arrival (b9bc5d7) the same
     "h127-h130": ({f"h{n}" for n in range(127, 131)},
-                  {"outcome_accuracy": 0.25, "criterion_accuracy": 0.83, "evidence_hit_rate": 0.93}),
+                  {"outcome_accuracy": 0.25, "criterion_accuracy": 0.87, "evidence_hit_rate": 0.97}),
     # session 12: first contact with the session's starting rules (6867a48) 66.7 / 91.7 / 90.5, none wrongly met; with
     # the rules written from dev and the fourth phrase bank 83.3 / 94.4 / 90.5 (100 / 97.2 / 90.5 while an old dated
     # resectability statement also gave way to another note's current opposite; backed out, as it cost h42-h45 a
@@ -212,7 +235,7 @@ HELD_RATCHETS = {
     "h145-h150": ({f"h{n}" for n in range(145, 151)},
                   {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.82}),
     "h151-h156": ({f"h{n}" for n in range(151, 157)},
-                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.90}),
+                  {"outcome_accuracy": 0.99, "criterion_accuracy": 0.99, "evidence_hit_rate": 0.90}),
     # session 13, third batch, measured at the session's end: first contact (121b8ac) 83.3 / 97.2 / 90.9, none wrongly
     # met; the same with the session's rules
     "h157-h162": ({f"h{n}" for n in range(157, 163)},

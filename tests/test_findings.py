@@ -621,6 +621,15 @@ def test_a_phrase_near_a_mention_counts_only_where_a_word_starts(reviewer):
     ("On 06/18/2025 I performed a wide local excision with 2 cm margins and a left axillary sentinel lymph node "
      "biopsy.", "surgery_documented"),
     ("SPECIMEN: Skin and subcutis, right upper back, wide local excision.", "surgery_documented"),
+    ("We agree that eleven nodules scattered from the ankle to the knee cannot reasonably be removed surgically.",
+     "unresectable"),
+    ("Operating on this scalp is not an option for him: clearing what is left would mean a free flap.",
+     "unresectable"),
+    ("Dr. Nakashima's opinion is that all four lesions can be taken in one en bloc excision.", "resectable"),
+    ("Whether this is a recurrence of a melanoma that was removed in his PCP's office in 2023, or a melanoma of "
+     "unknown primary, cannot be determined.", "surgery_unconfirmed"),
+    ("I cannot document from the records that the 2023 procedure was an operation for melanoma.",
+     "surgery_unconfirmed"),
 ])
 def test_more_ways_of_saying_it(reviewer, text, concept):
     assert affirmed(reviewer, text, concept), text
@@ -656,6 +665,11 @@ def test_more_ways_of_saying_it(reviewer, text, concept):
     ("The solitary lung metastasis is resectable by wedge resection.", "resectable"),
     ("Dexamethasone was tapered off; SRS to the resection cavity is scheduled.", "resectable"),
     ("- Repeat PET/CT in 3 months, sooner for new lesions.", "progression"),
+    ("She has heard from a friend that \"they can cut it out again,\" and asked me about that today.", "resectable"),
+    ("We did a US-guided core biopsy of the axillary mass instead of an open excisional biopsy.", "prior_surgery"),
+    ("He responded well in the first 3 months, and these nodules grew while he missed his doses.", "response"),
+    ("Nodules A and C are a little softer on palpation than at baseline; I would not call this a response.",
+     "response"),
 ])
 def test_and_what_only_sounds_like_it(reviewer, text, concept):
     assert not affirmed(reviewer, text, concept), text
