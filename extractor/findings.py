@@ -25,7 +25,7 @@ from extractor.forms import mark_request_form
 from extractor.nodes import mark_unplaced_nodes
 from extractor.first_hand import first_hand_findings
 from extractor.retractions import mark_retracted_quotes
-from extractor.rules_loader import CATEGORY_QUALIFIER, NotDoneRule, RuleSet, TargetMeta, default_rules
+from extractor.rules_loader import CATEGORY_QUALIFIER, DeniedList, NotDoneRule, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
 from extractor.nearby import denial_ok, sentence_bounds
 from extractor.tables import (
@@ -159,38 +159,31 @@ def _denied_right_before(finding: Finding, text: str) -> bool:
     return False
 
 
-# A denial opening a list denies the whole list: 'never had a wide local excision, sentinel node biopsy or any other
-# operation'. The denial's words open with one of these; the items follow it joined only by commas and conjunctions.
-_DENIAL_OPENERS = re.compile(r"(?:never|no|not|none|without|denies|denied)\b", re.IGNORECASE)
-_LIST_GLUE = re.compile(
-    r"[\s,/]*(?:(?:and|or|nor|and/or)\b[\s,]*)?(?:(?:a|an|any|the|her|his|their)\s+)?", re.IGNORECASE
-)
-_DENIED_LISTS = {"no_prior_surgery": "prior_surgery"}
-
-
-def _denied_with_the_list(findings: list[Finding], text: str) -> list[Finding]:
-    """The items of a list a denial opens (a ``_DENIED_LISTS`` concept whose words open with a denial) take the
-    denial's words as their negation cue."""
+def _denied_with_the_list(findings: list[Finding], text: str, lists: list[DeniedList]) -> list[Finding]:
+    """The items of a list a denial opens ('never had a wide local excision, sentinel node biopsy or any other
+    operation') take the denial's words as their negation cue (``denied_lists`` in rules/targets.json)."""
     out = list(findings)
     order = sorted(range(len(out)), key=lambda k: out[k].start)
-    for position, k in enumerate(order):
-        denial = out[k]
-        item_concept = _DENIED_LISTS.get(denial.concept)
-        if item_concept is None or denial.qualifiers.active() or not _DENIAL_OPENERS.match(denial.matched_text):
-            continue
-        end = denial.end
-        for j in order[position + 1 :]:
-            item = out[j]
-            if item.start < end:
+    for spec in lists:
+        openers = re.compile(r"(?:" + "|".join(map(re.escape, spec.openers)) + r")\b", re.IGNORECASE)
+        glue = re.compile(spec.glue, re.IGNORECASE)
+        for position, k in enumerate(order):
+            denial = out[k]
+            if denial.concept != spec.denial or denial.qualifiers.active() or not openers.match(denial.matched_text):
                 continue
-            if item.concept != item_concept or item.sentence_start != denial.sentence_start:
-                break
-            if _LIST_GLUE.fullmatch(text, end, item.start) is None:
-                break
-            if not item.qualifiers.negated:
-                out[j] = item.qualified(Cue(qualifier="negated", text=denial.matched_text, start=denial.start,
-                                            end=denial.end, rule=f"{denial.rule}.list"))
-            end = item.end
+            end = denial.end
+            for j in order[position + 1 :]:
+                item = out[j]
+                if item.start < end:
+                    continue
+                if item.concept != spec.items or item.sentence_start != denial.sentence_start:
+                    break
+                if glue.fullmatch(text, end, item.start) is None:
+                    break
+                if not item.qualifiers.negated:
+                    out[j] = item.qualified(Cue(qualifier="negated", text=denial.matched_text, start=denial.start,
+                                                end=denial.end, rule=f"{denial.rule}.list"))
+                end = item.end
     return out
 
 
@@ -248,7 +241,7 @@ def process(doc: Doc, document: TextDocument, rules: RuleSet | None = None) -> l
                 "concept": meta.negated_means, "rule": f"{meta.id}.denied",
                 "qualifiers": denied.qualifiers.model_copy(update={"negated": False}),
             }))
-    findings = _denied_with_the_list(findings, text)
+    findings = _denied_with_the_list(findings, text, rules.denied_lists)
     said = list(findings)
     for told in prose_size_findings(document, rules.tables):  # a lesion's size change told in a sentence
         section = by_start.at(told.start)

@@ -628,12 +628,30 @@ NEARBY_FIELDS = (
 )
 
 
+class DeniedList(_Strict):
+    """A denial that opens a list denies the whole list: 'never had a wide local excision, sentinel node biopsy or any
+    other operation'. The denial is a mention of ``denial`` whose words open with one of ``openers``; the list's items
+    are the mentions of ``items`` that follow it joined only by ``glue`` (a regular expression, ignoring case)."""
+
+    denial: str
+    items: str
+    openers: list[str] = Field(min_length=1)
+    glue: str
+
+    @field_validator("glue")
+    @classmethod
+    def _compiles(cls, pattern: str) -> str:
+        re.compile(pattern)
+        return pattern
+
+
 class TargetFile(_Strict):
     """Target rules, and named word lists a rule's ``*_nearby`` fields refer to as ``"@name"`` (one list of words
     to cut off statements of a drug's indication, say, kept once instead of on every rule)."""
 
     target_rules: list[TargetRuleSpec]
     word_lists: dict[str, list[str]] = Field(default_factory=dict)
+    denied_lists: list[DeniedList] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -700,6 +718,7 @@ class FurnitureFile(_Strict):
 
 class RuleSet(_Strict):
     targets: list[TargetRuleSpec]
+    denied_lists: list[DeniedList] = Field(default_factory=list)
     context: list[ContextRuleSpec]
     sections: list[SectionRuleSpec]
     furniture: list[FurnitureRule]
@@ -741,8 +760,10 @@ def load_file(path: Path, model: type[_Strict]) -> Any:
 
 def load_rules(directory: Path = RULES_DIR) -> RuleSet:
     sections = load_file(directory / "sections.json", SectionFile)
+    targets = load_file(directory / "targets.json", TargetFile)
     return RuleSet(
-        targets=load_file(directory / "targets.json", TargetFile).target_rules,
+        targets=targets.target_rules,
+        denied_lists=targets.denied_lists,
         context=load_file(directory / "context.json", ContextFile).context_rules,
         sections=sections.section_rules,
         sections_not_done=sections.not_done,

@@ -246,6 +246,10 @@ HELD_RATCHETS = {
                   {"outcome_accuracy": 0.91, "criterion_accuracy": 0.98, "evidence_hit_rate": 0.96}),
     "h175-h186": ({f"h{n}" for n in range(175, 187)},
                   {"outcome_accuracy": 0.83, "criterion_accuracy": 0.97, "evidence_hit_rate": 0.92}),
+    # session 15, written blind on the session's conflict themes (S, U, X, Z; T, V, W, Y) after the session's rules:
+    # first contact (the rules of this commit) 62.5 / 91.7 / 87.8, none wrongly met
+    "h187-h194": ({f"h{n}" for n in range(187, 195)},
+                  {"outcome_accuracy": 0.62, "criterion_accuracy": 0.91, "evidence_hit_rate": 0.87}),
 }
 
 
@@ -333,7 +337,8 @@ def test_held_cases_hold_their_measured_floors(results, name):
     "name", ["h01-h14", "h15-h22", "h23-h25", "h26-h28", "h29-h34", "h35-h38", "h39-h41", "h46-h49", "h50-h54", "h55-h60",
              "h61-h66", "h67-h72", "h79-h84", "h91-h96", "h97-h102", "h103-h106",
              "h107-h114", "h115-h118", "h119-h122", "h123-h126", "h127-h130", "h131-h136",
-             "h137-h140", "h141-h144", "h145-h150", "h151-h156", "h157-h162", "h163-h174", "h175-h186"]
+             "h137-h140", "h141-h144", "h145-h150", "h151-h156", "h157-h162", "h163-h174", "h175-h186",
+             "h187-h194"]
 )
 def test_these_held_cases_are_never_wrongly_met(results, name):
     assert _held(results, HELD_RATCHETS[name][0])["false_meets_criteria"] == 0
