@@ -259,11 +259,9 @@ def mark_overtaken_denials(
                     events.append((when, j, Cue(qualifier=spec.qualifier, text=match.group(), start=start,
                                              end=start + len(match.group()), rule=f"{rule.id}.overtaken",
                                              document=name)))
+        events.sort(key=lambda event: event[0])
         for k, visit in enumerate(dated):
-            later = [
-                cue for when, j, cue in sorted(events, key=lambda e: e[0])
-                if visit is not None and j != k and when > visit[0]
-            ]
+            later = [cue for when, j, cue in events if visit is not None and j != k and when > visit[0]]
             if later:
                 out[k] = [
                     f.qualified(later[0]) if f.concept == spec.denial and not f.qualifiers.negated else f
@@ -577,13 +575,11 @@ def mark_addendum_revisions(findings: list[Finding], text: str, rule: EncounterR
     """A note's addendum (``addendum_headings``) that corrects the note (``addendum_correction_words``) is its
     author's later word: when it states one side of an opinion now and not the other ('The correct impression is a
     partial response to T-VEC, not a mixed response'), what the body above it states now of the other side ('L2 has
-    enlarged ... a mixed response') is superseded. Those mentions
-    take the opinion's qualifier, the addendum's heading the cue."""
+    enlarged ... a mixed response') is superseded. Those mentions take the opinion's qualifier, the addendum's
+    heading the cue."""
     if not rule.addendum_headings:
         return findings
-    heading = next(
-        (m for m in re.finditer("|".join(rule.addendum_headings), text, re.IGNORECASE | re.MULTILINE)), None
-    )
+    heading = re.search("|".join(rule.addendum_headings), text, re.IGNORECASE | re.MULTILINE)
     if heading is None:
         return findings
     corrects = re.compile(

@@ -21,9 +21,9 @@ from extractor.encounters import (
     mark_quoted_opinions,
     mark_settled_in_assessment,
 )
+from extractor.first_hand import first_hand_findings
 from extractor.forms import mark_request_form
 from extractor.nodes import mark_unplaced_nodes
-from extractor.first_hand import first_hand_findings
 from extractor.retractions import mark_retracted_quotes
 from extractor.rules_loader import CATEGORY_QUALIFIER, DeniedList, NotDoneRule, RuleSet, TargetMeta, default_rules
 from extractor.sentences import STARTS_KEY, join_wrapped_lines, sentence_starts
